@@ -1,0 +1,194 @@
+import { numericText, isNumeric } from '../../json/index.ts';
+import type { SearchParamDefinition } from '../definitions/search-parameters.ts';
+import type { TypedNode } from '../definitions/typed-node.ts';
+import { decimalRange } from '../values/decimal-range.ts';
+import { MAX_TIME, MIN_TIME, parseDateRange, periodRange, type DateRange } from '../values/date-range.ts';
+import { normalizeString } from '../values/normalize-string.ts';
+import { referenceParts } from '../values/reference-parts.ts';
+import type { IndexContext } from './extract-index.ts';
+import type { IndexRows } from './index-rows.ts';
+
+/** Index string values are bounded: long narratives are not useful prefixes and bloat the index. */
+const MAX_INDEXED_STRING = 256;
+
+/**
+ * Index rows for one value of one parameter, by parameter type: tokens from Coding,
+ * CodeableConcept, Identifier, ContactPoint and primitives; strings from HumanName and Address
+ * parts; dates as precision ranges; numbers and quantities with their implicit precision range.
+ */
+export function unwrapExtension(node: TypedNode): TypedNode {
+  if (node.type !== 'Extension' || !node.value || typeof node.value !== 'object') return node;
+  for (const key of Object.keys(node.value)) {
+    if (key.startsWith('value') && key.length > 5) return { value: node.value[key], type: key[5].toLowerCase() === key[5] ? key.slice(5) : lowerFirstPrimitive(key.slice(5)) };
+  }
+  return node;
+}
+
+const PRIMITIVE_NAMES = new Set([
+  'Base64Binary', 'Boolean', 'Canonical', 'Code', 'Date', 'DateTime', 'Decimal', 'Id', 'Instant', 'Integer',
+  'Markdown', 'Oid', 'PositiveInt', 'String', 'Time', 'UnsignedInt', 'Uri', 'Url', 'Uuid',
+]);
+
+function lowerFirstPrimitive(name: string): string {
+  return PRIMITIVE_NAMES.has(name) ? name[0].toLowerCase() + name.slice(1) : name;
+}
+
+export function addNode(rows: IndexRows, param: SearchParamDefinition, pid: number, node: TypedNode, context: IndexContext): void {
+  switch (param.type) {
+    case 'token':
+      return addToken(rows, pid, node);
+    case 'string':
+      return addString(rows, pid, node);
+    case 'date':
+      return addDate(rows, pid, node);
+    case 'number':
+      return addNumber(rows, pid, node);
+    case 'quantity':
+      return addQuantity(rows, pid, node, context);
+    case 'reference':
+      return addReference(rows, pid, node, context);
+    case 'uri':
+      if (typeof node.value === 'string') rows.uri.push([pid, node.value]);
+      return;
+  }
+}
+
+function addToken(rows: IndexRows, pid: number, { value, type, system }: TypedNode): void {
+  switch (type) {
+    case 'Coding':
+      if (value.code !== undefined || value.system !== undefined) rows.token.push([pid, value.system ?? null, value.code ?? null, textOf(value.display)]);
+      return;
+    case 'CodeableConcept':
+      for (const coding of value.coding ?? []) {
+        if (coding && (coding.code !== undefined || coding.system !== undefined)) {
+          rows.token.push([pid, coding.system ?? null, coding.code ?? null, textOf(coding.display)]);
+        }
+      }
+      if (typeof value.text === 'string') rows.token.push([pid, null, null, textOf(value.text)]);
+      return;
+    case 'Identifier':
+      if (value.value !== undefined || value.system !== undefined) rows.token.push([pid, value.system ?? null, value.value ?? null, textOf(value.type?.text)]);
+      if (typeof value.value === 'string') {
+        for (const coding of value.type?.coding ?? []) {
+          if (coding?.code !== undefined) rows.identifier_type.push([pid, coding.system ?? null, coding.code, value.value]);
+        }
+      }
+      return;
+    case 'ContactPoint':
+      if (value.value !== undefined) rows.token.push([pid, value.system ?? null, value.value, null]);
+      return;
+    case 'boolean':
+      rows.token.push([pid, null, String(value), null]);
+      return;
+    default:
+      if (typeof value === 'string') rows.token.push([pid, system ?? null, value, null]);
+      else if (isNumeric(value)) rows.token.push([pid, null, numericText(value), null]);
+  }
+}
+
+/** Token text (display, CodeableConcept.text) is stored normalized: only :text reads it. */
+function textOf(text: unknown): string | null {
+  return typeof text === 'string' && text.length > 0 ? normalizeString(text.slice(0, MAX_INDEXED_STRING)) : null;
+}
+
+function pushString(rows: IndexRows, pid: number, text: unknown): void {
+  if (typeof text !== 'string' || text.length === 0) return;
+  const exact = text.slice(0, MAX_INDEXED_STRING);
+  rows.string.push([pid, normalizeString(exact), exact]);
+}
+
+function addString(rows: IndexRows, pid: number, { value, type }: TypedNode): void {
+  if (type === 'HumanName') {
+    pushString(rows, pid, value.family);
+    for (const part of [...(value.given ?? []), ...(value.prefix ?? []), ...(value.suffix ?? [])]) pushString(rows, pid, part);
+    pushString(rows, pid, value.text);
+  } else if (type === 'Address') {
+    for (const line of value.line ?? []) pushString(rows, pid, line);
+    for (const key of ['city', 'district', 'state', 'postalCode', 'country', 'text']) pushString(rows, pid, value[key]);
+  } else if (typeof value === 'string') pushString(rows, pid, value);
+}
+
+function pushDate(rows: IndexRows, pid: number, range: DateRange | undefined): void {
+  if (!range) return;
+  rows.date.push([pid, instantText(range.low, MIN_TIME, '-infinity'), instantText(range.high, MAX_TIME, 'infinity')]);
+}
+
+export function instantText(ms: number, bound: number, infinity: string): string {
+  const year = new Date(ms).getUTCFullYear();
+  if (ms <= MIN_TIME || ms >= MAX_TIME || year < 1 || year > 9999) return ms === bound || year < 1 || year > 9999 ? infinity : new Date(ms).toISOString();
+  return new Date(ms).toISOString();
+}
+
+export function addDate(rows: IndexRows, pid: number, { value, type }: TypedNode): void {
+  if (typeof value === 'string') return pushDate(rows, pid, parseDateRange(value));
+  if (type === 'Period') return pushDate(rows, pid, periodRange(value));
+  if (type === 'Timing') {
+    const events = (value.event ?? []).map((event: string) => parseDateRange(event)).filter(Boolean) as DateRange[];
+    const bounds = value.repeat?.boundsPeriod ? periodRange(value.repeat.boundsPeriod) : undefined;
+    if (bounds) events.push(bounds);
+    if (events.length > 0) pushDate(rows, pid, { low: Math.min(...events.map((e) => e.low)), high: Math.max(...events.map((e) => e.high)) });
+  }
+}
+
+function addNumber(rows: IndexRows, pid: number, { value }: TypedNode): void {
+  if (!isNumeric(value)) return;
+  const range = decimalRange(numericText(value));
+  if (range) rows.number.push([pid, range.value, range.low, range.high]);
+}
+
+const QUANTITY_TYPES = new Set(['Quantity', 'Age', 'Duration', 'Distance', 'Count', 'SimpleQuantity', 'MoneyQuantity']);
+
+function addQuantity(rows: IndexRows, pid: number, { value, type }: TypedNode, context: IndexContext): void {
+  if (!value || typeof value !== 'object') return;
+  if (QUANTITY_TYPES.has(type)) return pushQuantity(rows, pid, value, context);
+  if (type === 'Money' && isNumeric(value.value)) {
+    return pushQuantity(rows, pid, { value: value.value, system: 'urn:iso:std:iso:4217', code: value.currency }, context);
+  }
+  if (type === 'Range') {
+    const low = value.low && isNumeric(value.low.value) ? decimalRange(numericText(value.low.value)) : undefined;
+    const high = value.high && isNumeric(value.high.value) ? decimalRange(numericText(value.high.value)) : undefined;
+    if (!low && !high) return;
+    const unit = value.low ?? value.high;
+    rows.quantity.push([
+      pid, unit.system ?? null, unit.code ?? null, unit.unit ?? null,
+      (low ?? high)!.value, low?.value ?? '-1e300', high?.value ?? '1e300', null, null,
+    ]);
+  }
+}
+
+function pushQuantity(rows: IndexRows, pid: number, quantity: any, context: IndexContext): void {
+  if (!isNumeric(quantity.value)) return;
+  const range = decimalRange(numericText(quantity.value));
+  if (!range) return;
+  let canonicalCode: string | null = null;
+  let canonicalValue: string | null = null;
+  if (context.canonicalize && quantity.system === 'http://unitsofmeasure.org' && typeof quantity.code === 'string') {
+    const canonical = context.canonicalize(Number(range.value), quantity.code);
+    if (canonical && Number.isFinite(canonical.value)) {
+      canonicalCode = canonical.code;
+      canonicalValue = String(canonical.value);
+    }
+  }
+  rows.quantity.push([
+    pid, quantity.system ?? null, quantity.code ?? null, quantity.unit ?? null,
+    range.value, range.low, range.high, canonicalCode, canonicalValue,
+  ]);
+}
+
+function addReference(rows: IndexRows, pid: number, { value, type }: TypedNode, context: IndexContext): void {
+  if (typeof value === 'string') {
+    // canonical / uri elements searched by a reference parameter
+    rows.reference.push([pid, null, null, null, value]);
+    return;
+  }
+  if (type !== 'Reference' || !value || typeof value !== 'object') return;
+  if (typeof value.reference === 'string') {
+    const parts = referenceParts(value.reference, context.baseUrl);
+    if (parts) rows.reference.push([pid, parts.type ?? value.type ?? null, parts.id ?? null, parts.version ?? null, parts.url ?? null]);
+  }
+  // Logical references by identifier serve the :identifier modifier.
+  const identifier = value.identifier;
+  if (identifier && (identifier.value !== undefined || identifier.system !== undefined)) {
+    rows.token.push([pid, identifier.system ?? null, identifier.value ?? null, null]);
+  }
+}

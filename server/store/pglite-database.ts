@@ -1,0 +1,56 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { Database, Lease, Queryable, QueryResult } from './database.ts';
+
+/**
+ * Embedded PostgreSQL (PGlite, WebAssembly) stored in DATA_DIR/pg. It is one single-user
+ * backend, so every statement is serialized; transactions hold it exclusively. Nothing to
+ * install, which is the point of the default.
+ */
+export class PgliteDatabase implements Database {
+  readonly kind = 'pglite' as const;
+  private constructor(private readonly db: PGlite) {}
+
+  static async open(dataDir: string): Promise<PgliteDatabase> {
+    const dir = path.join(dataDir, 'pg');
+    fs.mkdirSync(dir, { recursive: true });
+    const db = await PGlite.create(dir);
+    return new PgliteDatabase(db);
+  }
+
+  async query<R>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
+    const result = await this.db.query<R>(sql, params as any[]);
+    return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+  }
+
+  async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+    return this.db.transaction(async (tx: Transaction) => {
+      const wrapped: Queryable = {
+        async query<R>(sql: string, params?: unknown[]) {
+          const result = await tx.query<R>(sql, params as any[]);
+          return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
+        },
+      };
+      return fn(wrapped);
+    });
+  }
+
+  async exec(sql: string): Promise<void> {
+    await this.db.exec(sql);
+  }
+
+  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    return this.db.listen(channel, onNotify);
+  }
+
+  async tryLease(): Promise<Lease> {
+    // One process owns a PGlite directory, so a lease is always ours.
+    let held = true;
+    return { isHeld: () => held, release: async () => void (held = false) };
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

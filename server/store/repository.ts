@@ -1,0 +1,257 @@
+import { EventEmitter } from 'node:events';
+import { extractIndexRows, type QuantityCanonicalizer } from '../fhir/search/index/extract-index.ts';
+import type { IndexRows } from '../fhir/search/index/index-rows.ts';
+import type { SearchParameterRegistry } from '../fhir/search/definitions/search-parameters.ts';
+import type { Database, Queryable } from './database.ts';
+import { deleteIndexRows, writeIndexRows } from './index-writer.ts';
+import type { SearchParamIds } from './search-param-ids.ts';
+import { storedJson } from './stored-json.ts';
+import { jsonRows, jsonRowsSelect } from './json-rows.ts';
+import { VersionConflictError } from './write-errors.ts';
+import type { StatisticsKeeper } from './statistics-keeper.ts';
+import { GroupCommit } from './group-commit.ts';
+
+export type WriteAction = 'create' | 'update' | 'delete';
+
+export interface WriteOperation {
+  /** create: a new server-assigned id; update: create-or-replace at a client id; delete. */
+  action: WriteAction;
+  /** HTTP verb recorded in history (a PATCH is stored as an update made by PATCH). */
+  method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  type: string;
+  id: string;
+  resource?: Record<string, any>;
+  /** Version the client expects to replace (If-Match). */
+  ifMatch?: number;
+}
+
+export interface CommittedWrite {
+  type: string;
+  id: string;
+  rid: number;
+  version: number;
+  lastUpdated: string;
+  /** Stored JSON of this version; undefined for deletions. */
+  json?: string;
+  /** What the outbox recorded, or 'none' when nothing changed (identical update, delete of nothing). */
+  action: WriteAction | 'none';
+  /** The resource did not exist (or was deleted) before this write. */
+  created: boolean;
+}
+
+interface CurrentRow {
+  rid: number;
+  type: string;
+  id: string;
+  version: number;
+  deleted: boolean;
+  last_updated: Date;
+  content: string | null;
+}
+
+/** Serializes commits' outbox sequence numbers so seq order equals commit order (PostgreSQL). */
+const COMMIT_ORDER_LOCK = 7_341_002;
+
+/**
+ * The one write path. In one database transaction it stores the new version (the exact JSON the
+ * server returns for it), its history row, its search-index rows and an outbox event. Nothing
+ * downstream runs inline: consumers read the outbox.
+ */
+export class Repository {
+  /** Emits 'committed' after every commit that wrote outbox events (wakes local consumers). */
+  readonly events = new EventEmitter();
+
+  constructor(
+    readonly db: Database,
+    private readonly registry: SearchParameterRegistry,
+    private readonly paramIds: SearchParamIds,
+    private readonly baseUrl: string,
+    private readonly canonicalize?: QuantityCanonicalizer,
+  ) {
+    this.events.setMaxListeners(100);
+    this.groupCommit = new GroupCommit(db, (tx, item) => this.writeIn(tx, item.operations, item.indexed), (tx, results) => this.appendOutbox(tx, results));
+  }
+
+  indexRows(type: string, resource: Record<string, any>): IndexRows {
+    return extractIndexRows(resource, this.registry.paramsFor(type).values(), {
+      baseUrl: this.baseUrl,
+      pidOf: this.paramIds.pidOf,
+      canonicalize: this.canonicalize,
+    });
+  }
+
+  private readonly groupCommit: GroupCommit;
+
+  /**
+   * Writes in a transaction of its own — shared with other writes arriving at the same moment
+   * (group commit, each isolated by a savepoint) — and wakes outbox consumers after the commit.
+   */
+  async write(operations: WriteOperation[]): Promise<CommittedWrite[]> {
+    const indexed = operations.map((op) => (op.resource ? this.indexRows(op.type, op.resource) : undefined));
+    const results = await this.groupCommit.write({ operations, indexed });
+    this.committed(results);
+    return results;
+  }
+
+  /** Writes inside a caller's transaction (transaction bundles); the caller calls committed() after COMMIT. */
+  async writeInTransaction(tx: Queryable, operations: WriteOperation[]): Promise<CommittedWrite[]> {
+    const indexed = operations.map((op) => (op.resource ? this.indexRows(op.type, op.resource) : undefined));
+    const results = await this.writeIn(tx, operations, indexed);
+    await this.appendOutbox(tx, results);
+    return results;
+  }
+
+  committed(results: CommittedWrite[]): void {
+    const written = results.filter((result) => result.action !== 'none').length;
+    if (written === 0) return;
+    this.statistics?.recordWrites(written);
+    this.events.emit('committed');
+  }
+
+  /** Set by the server: keeps planner statistics fresh during bulk loads. */
+  statistics?: StatisticsKeeper;
+
+  private async lockCurrent(tx: Queryable, keys: Array<{ type: string; id: string }>): Promise<Map<string, CurrentRow>> {
+    const current = new Map<string, CurrentRow>();
+    if (keys.length === 0) return current;
+    const { rows } = await tx.query<CurrentRow>(
+      `SELECT r.rid, r.type, r.id, r.version, r.deleted, r.last_updated, v.content
+         FROM resource r LEFT JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
+        WHERE (r.type, r.id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+        ORDER BY r.type, r.id
+        FOR UPDATE OF r`,
+      [keys.map((k) => k.type), keys.map((k) => k.id)],
+    );
+    for (const row of rows) current.set(`${row.type}/${row.id}`, row);
+    return current;
+  }
+
+  private async writeIn(tx: Queryable, operations: WriteOperation[], indexed: Array<IndexRows | undefined>): Promise<CommittedWrite[]> {
+    const now = Date.now();
+    const keyed = operations.filter((op) => op.action !== 'create');
+    const current = await this.lockCurrent(tx, keyed);
+
+    // Updates of resources that do not exist yet become inserts. A concurrent writer may insert
+    // the same id first: ON CONFLICT DO NOTHING waits for it, and we then lock its row instead.
+    const toInsert: Array<{ op: WriteOperation; index: number }> = [];
+    operations.forEach((op, index) => {
+      if (op.action === 'create' || (op.action === 'update' && !current.has(`${op.type}/${op.id}`))) toInsert.push({ op, index });
+    });
+    const rids = new Map<number, number>();
+    if (toInsert.length > 0) {
+      const lastUpdated = new Date(now).toISOString();
+      const { rows } = await tx.query<{ rid: number; type: string; id: string }>(
+        `INSERT INTO resource (type, id, version, last_updated, deleted)
+         SELECT t, i, 1, $3::timestamptz, false FROM unnest($1::text[], $2::text[]) AS u(t, i)
+         ON CONFLICT (type, id) DO NOTHING RETURNING rid, type, id`,
+        [toInsert.map((x) => x.op.type), toInsert.map((x) => x.op.id), lastUpdated],
+      );
+      const inserted = new Map(rows.map((row) => [`${row.type}/${row.id}`, row.rid]));
+      const raced: Array<{ type: string; id: string }> = [];
+      for (const { op, index } of toInsert) {
+        const rid = inserted.get(`${op.type}/${op.id}`);
+        if (rid !== undefined) rids.set(index, rid);
+        else raced.push(op);
+      }
+      for (const [key, row] of await this.lockCurrent(tx, raced)) current.set(key, row);
+    }
+
+    const results: CommittedWrite[] = [];
+    const versionRows: Array<[number, number, string, string, string | null]> = [];
+    const resourceUpdates: Array<[number, number, string, boolean]> = [];
+    const reindexed: number[] = [];
+    const newIndex: Array<{ rid: number; rows: IndexRows }> = [];
+
+    operations.forEach((op, index) => {
+      const key = `${op.type}/${op.id}`;
+      const insertedRid = rids.get(index);
+      const existing = insertedRid === undefined ? current.get(key) : undefined;
+      const live = existing !== undefined && !existing.deleted;
+      if (op.ifMatch !== undefined && (!live || existing.version !== op.ifMatch)) {
+        throw new VersionConflictError(op.type, op.id, op.ifMatch, live ? existing.version : undefined);
+      }
+      if (op.action === 'delete' && !live) {
+        results.push({ type: op.type, id: op.id, rid: existing?.rid ?? 0, version: existing?.version ?? 0, lastUpdated: existing?.last_updated.toISOString() ?? '', action: 'none', created: false });
+        return;
+      }
+      const rid = insertedRid ?? existing!.rid;
+      const version = existing ? existing.version + 1 : 1;
+      const lastUpdatedMs = existing ? Math.max(now, existing.last_updated.getTime() + 1) : now;
+      const lastUpdated = new Date(lastUpdatedMs).toISOString();
+      if (op.action === 'delete') {
+        versionRows.push([rid, version, lastUpdated, op.method, null]);
+        resourceUpdates.push([rid, version, lastUpdated, true]);
+        reindexed.push(rid);
+        results.push({ type: op.type, id: op.id, rid, version, lastUpdated, action: 'delete', created: false });
+        return;
+      }
+      if (live && existing.content !== null) {
+        // An update that changes nothing keeps the current version (no new history, no event).
+        const unchanged = storedJson(op.resource!, op.id, existing.version, existing.last_updated.toISOString());
+        if (unchanged === existing.content) {
+          results.push({ type: op.type, id: op.id, rid, version: existing.version, lastUpdated: existing.last_updated.toISOString(), json: existing.content, action: 'none', created: false });
+          return;
+        }
+      }
+      const json = storedJson(op.resource!, op.id, version, lastUpdated);
+      versionRows.push([rid, version, lastUpdated, op.method, json]);
+      if (existing) {
+        resourceUpdates.push([rid, version, lastUpdated, false]);
+        reindexed.push(rid);
+      } else if (lastUpdatedMs !== now) {
+        resourceUpdates.push([rid, version, lastUpdated, false]);
+      }
+      newIndex.push({ rid, rows: indexed[index]! });
+      results.push({ type: op.type, id: op.id, rid, version, lastUpdated, json, action: live ? 'update' : 'create', created: !live });
+    });
+
+    if (resourceUpdates.length > 0) {
+      await tx.query(
+        `UPDATE resource AS r SET version = u.version, last_updated = u.last_updated, deleted = u.deleted
+           FROM unnest($1::int8[], $2::int4[], $3::timestamptz[], $4::bool[]) AS u(rid, version, last_updated, deleted)
+          WHERE r.rid = u.rid`,
+        columns(resourceUpdates, 4),
+      );
+    }
+    if (versionRows.length > 0) {
+      await tx.query(
+        `INSERT INTO resource_version (rid, version, last_updated, method, content) ${jsonRowsSelect(1, ['int8', 'int4', 'timestamptz', 'text', 'text'])}`,
+        [jsonRows(versionRows)],
+      );
+    }
+    await deleteIndexRows(tx, reindexed);
+    await writeIndexRows(tx, newIndex);
+    return results;
+  }
+
+  /** Outbox events for what a transaction wrote, last thing before COMMIT (under the commit-order lock). */
+  private async appendOutbox(tx: Queryable, results: CommittedWrite[]): Promise<void> {
+    const events = results.filter((result) => result.action !== 'none');
+    if (events.length === 0) return;
+    if (this.db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [COMMIT_ORDER_LOCK]);
+    const { rows } = await tx.query<{ seq: number }>(`SELECT nextval('outbox_seq') AS seq FROM generate_series(1, $1::int)`, [events.length]);
+    const seqs = rows.map((row) => row.seq);
+    await tx.query(
+      `INSERT INTO outbox (seq, commit_id, rid, type, id, version, action, last_updated)
+       SELECT s, $2::int8, r, t, i, v, a, l FROM unnest($1::int8[], $3::int8[], $4::text[], $5::text[], $6::int4[], $7::text[], $8::timestamptz[])
+         AS u(s, r, t, i, v, a, l)`,
+      [
+        seqs,
+        seqs[0],
+        events.map((e) => e.rid),
+        events.map((e) => e.type),
+        events.map((e) => e.id),
+        events.map((e) => e.version),
+        events.map((e) => e.action),
+        events.map((e) => e.lastUpdated),
+      ],
+    );
+    if (this.db.kind === 'postgres') await tx.query(`NOTIFY outbox`);
+  }
+}
+
+function columns<T extends unknown[]>(rows: T[], width: number): unknown[][] {
+  const out: unknown[][] = Array.from({ length: width }, () => []);
+  for (const row of rows) for (let i = 0; i < width; i++) out[i].push(row[i]);
+  return out;
+}

@@ -1,0 +1,47 @@
+import type { Logger } from '../log.ts';
+import type { Database } from './database.ts';
+
+const TABLES = ['resource', 'resource_version', 'outbox', 'idx_token', 'idx_string', 'idx_date', 'idx_number', 'idx_quantity', 'idx_reference', 'idx_uri', 'idx_composite', 'idx_identifier_type', 'idx_observation'];
+
+/**
+ * Keeps planner statistics current while data pours in. Autovacuum analyzes only about once a
+ * minute, and a bulk load into fresh tables can otherwise run for a long time on plans made for
+ * empty tables. After the number of versions written doubles (from a floor), one background
+ * ANALYZE runs — never inside a write transaction, never two at once.
+ */
+export class StatisticsKeeper {
+  private written = 0;
+  private nextAt: number;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly log: Logger,
+    private readonly floor = 5_000,
+  ) {
+    this.nextAt = floor;
+  }
+
+  recordWrites(count: number): void {
+    this.written += count;
+    if (this.written < this.nextAt || this.running || this.stopped) return;
+    this.nextAt = Math.max(this.floor, this.written * 2);
+    this.running = (async () => {
+      const started = Date.now();
+      try {
+        await this.db.query(`ANALYZE ${TABLES.join(', ')}`);
+        this.log.debug({ ms: Date.now() - started, versionsWritten: this.written }, 'planner statistics refreshed');
+      } catch (error) {
+        if (!this.stopped) this.log.warn({ err: error }, 'ANALYZE failed');
+      } finally {
+        this.running = undefined;
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+}
