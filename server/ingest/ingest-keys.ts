@@ -1,0 +1,42 @@
+import type { Queryable } from '../store/database.ts';
+
+export interface Claim {
+  key: string;
+  /** Our id when claimed, else the id the key already names. */
+  id: string;
+  claimed: boolean;
+}
+
+/**
+ * Claims keys (a reading's ingest identifier, or `Device <system|value>` / `Patient <system|value>`
+ * for shells) in ingest_key within the caller's transaction. A key another transaction is
+ * inserting makes this one wait for it (primary key), so two requests carrying the same reading
+ * never both create it: the loser sees the winner's id. Two statements whatever the count.
+ */
+export async function claimKeys(tx: Queryable, wanted: Array<{ key: string; id: string }>): Promise<Claim[]> {
+  if (wanted.length === 0) return [];
+  const { rows } = await tx.query<{ key: string }>(
+    `INSERT INTO ingest_key (key, resource_id) SELECT * FROM unnest($1::text[], $2::text[]) ON CONFLICT (key) DO NOTHING RETURNING key`,
+    [wanted.map((w) => w.key), wanted.map((w) => w.id)],
+  );
+  const claimed = new Set(rows.map((row) => row.key));
+  const others = wanted.filter((w) => !claimed.has(w.key)).map((w) => w.key);
+  const existing = new Map<string, string>();
+  if (others.length > 0) {
+    const found = await tx.query<{ key: string; resource_id: string }>(
+      `SELECT i.key, i.resource_id FROM json_array_elements_text($1::json) AS k(key) JOIN ingest_key i ON i.key = k.key`,
+      [JSON.stringify(others)],
+    );
+    for (const row of found.rows) existing.set(row.key, row.resource_id);
+  }
+  return wanted.map((w) => (claimed.has(w.key) ? { key: w.key, id: w.id, claimed: true } : { key: w.key, id: existing.get(w.key) ?? w.id, claimed: false }));
+}
+
+/** Points keys at other resources (a reading re-created after its Observation was deleted, or found created through REST). */
+export async function repointKeys(tx: Queryable, keys: Array<{ key: string; id: string }>): Promise<void> {
+  if (keys.length === 0) return;
+  await tx.query(
+    `UPDATE ingest_key AS k SET resource_id = u.id FROM unnest($1::text[], $2::text[]) AS u(key, id) WHERE k.key = u.key`,
+    [keys.map((k) => k.key), keys.map((k) => k.id)],
+  );
+}

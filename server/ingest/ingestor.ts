@@ -1,0 +1,127 @@
+import { hasErrors, type MappingIssue } from '../../mappings/issue.ts';
+import type { Mapping } from '../../mappings/mapping.ts';
+import type { PayloadContext } from '../../mappings/payload.ts';
+import type { FhirServices } from '../fhir/context.ts';
+import { bundleJson, type BundleEntryText } from '../fhir/bundle-json.ts';
+import { statusLine } from '../fhir/bundles/entry-response.ts';
+import { IdentityError } from './identity-resolver.ts';
+import { writeIngest, type ReadingResult } from './ingest-writer.ts';
+import { operationOutcomeOf, outcomeIssue, statusOf, type OutcomeIssue } from './issue-outcome.ts';
+import { mapRequest, type MappedObservation } from './map-request.ts';
+import type { MappingStore, ResolvedMapping } from './mapping-store.ts';
+import type { IngestSource } from './provenance-hook.ts';
+import { detectBodyMapping, payloadsOf, type IngestBody } from './request-payloads.ts';
+
+export interface IngestRequest {
+  body: IngestBody;
+  /** Mapping id (`id` or `id|version`); detected from the body when absent. */
+  mapping?: string;
+  context: PayloadContext;
+  /** Prefer: return=representation puts each Observation into the response. */
+  representation: boolean;
+  source: Omit<IngestSource, 'mapping' | 'body' | 'contentType'>;
+}
+
+export type IngestReply =
+  | { status: 200; bundle: string; created: number; existing: number; observations: number }
+  | { status: 400 | 422; outcome: Record<string, unknown> };
+
+const rank = (issue: MappingIssue) => (issue.severity === 'fatal' || issue.severity === 'error' ? 0 : 1);
+
+const reject = (status: 400 | 422, issues: OutcomeIssue[]): IngestReply => ({ status, outcome: operationOutcomeOf(issues) });
+
+/** Validation issues of the server's validator as mapping issues located at the reading's payload. */
+function validationIssues(services: FhirServices, observations: MappedObservation[]): MappingIssue[] {
+  const issues: MappingIssue[] = [];
+  for (const { resource, payloadIndex } of observations) {
+    for (const issue of services.validate(resource)) {
+      if (issue.severity !== 'error' && issue.severity !== 'fatal') continue;
+      issues.push({
+        severity: 'error',
+        code: issue.kind === 'structure' ? 'structure' : 'business-rule',
+        diagnostics: `Observation fails validation: ${issue.diagnostics}`,
+        location: { source: 'observation', ...(payloadIndex >= 0 ? { payloadIndex } : {}), ...(issue.expression?.[0] ? { expression: issue.expression[0] } : {}) },
+      });
+      if (issues.length >= 200) return issues;
+    }
+  }
+  return issues;
+}
+
+function responseEntry(baseUrl: string, reading: ReadingResult): BundleEntryText {
+  return {
+    fullUrl: `${baseUrl}/${reading.type}/${reading.id}`,
+    ...(reading.json !== undefined ? { resource: reading.json } : {}),
+    extra: {
+      response: {
+        status: statusLine(reading.status),
+        location: `${reading.type}/${reading.id}/_history/${reading.version}`,
+        etag: `W/"${reading.version}"`,
+        lastModified: reading.lastUpdated,
+      },
+    },
+  };
+}
+
+/**
+ * Device ingestion shared by $ingest and MQTT: mapping, validation, identity resolution and one
+ * all-or-nothing write. Client mistakes come back as a 400/422 OperationOutcome that names
+ * where they are; nothing is written then.
+ */
+export class Ingestor {
+  constructor(
+    private readonly services: FhirServices,
+    readonly mappings: MappingStore,
+  ) {}
+
+  async resolveMapping(reference: string | undefined, body: IngestBody): Promise<ResolvedMapping | OutcomeIssue> {
+    const id = reference ?? detectBodyMapping(body);
+    if (id === undefined) {
+      return { severity: 'error', code: 'required', diagnostics: 'The payload format was not recognised; name the mapping with ?mapping=<id> (GET $mappings lists them)', location: ['mapping'] };
+    }
+    const resolved = await this.mappings.resolve(id);
+    return resolved ?? { severity: 'error', code: 'not-found', diagnostics: `Unknown mapping '${id.slice(0, 80)}' (GET $mappings lists them)`, location: ['mapping'] };
+  }
+
+  async ingest(request: IngestRequest): Promise<IngestReply> {
+    const resolved = await this.resolveMapping(request.mapping, request.body);
+    if (!('mapping' in resolved)) return reject(400, [resolved]);
+    const mapping: Mapping = resolved.mapping;
+    const mapped = mapRequest(mapping, payloadsOf(request.body, request.context));
+    if (mapped.payloads === 0 && !hasErrors(mapped.issues)) return reject(400, [{ severity: 'error', code: 'required', diagnostics: 'The request carries no payload' }]);
+    if (hasErrors(mapped.issues)) {
+      // Errors first; notes the server acts on itself (subject resolved from the Device) are left out.
+      const relevant = mapped.issues.filter((issue) => issue.severity !== 'information').sort((a, b) => rank(a) - rank(b));
+      return reject(statusOf(mapped.issues), relevant.map((issue) => outcomeIssue(issue)));
+    }
+    const invalid = validationIssues(this.services, mapped.observations);
+    if (invalid.length > 0) return reject(422, invalid.map((issue) => outcomeIssue(issue)));
+
+    const source: IngestSource = {
+      ...request.source,
+      mapping: { id: resolved.id, ...(resolved.version !== undefined ? { version: resolved.version } : {}) },
+      body: request.body.kind === 'text' ? request.body.text : request.body.value,
+      ...(request.body.kind === 'text' && request.body.contentType ? { contentType: request.body.contentType } : {}),
+    };
+    let written;
+    try {
+      written = await writeIngest(this.services, mapped.observations, mapped.devices, { representation: request.representation, source });
+    } catch (error) {
+      if (!(error instanceof IdentityError)) throw error;
+      return reject(422, error.unresolved.map((entry) => ({ severity: 'error', code: 'not-found', diagnostics: entry.diagnostics, location: [entry.subject] })));
+    }
+    const baseUrl = this.services.config.BASE_URL;
+    const entries = [...written.shells, ...written.readings].map((reading) => responseEntry(baseUrl, reading));
+    const warnings = mapped.issues.filter((issue) => issue.severity === 'warning');
+    // Warnings (readings without a rule, times without an offset) ride in a last entry's outcome.
+    if (warnings.length > 0) entries.push({ extra: { response: { status: '200 OK', outcome: operationOutcomeOf(warnings.map((issue) => outcomeIssue(issue))) } } });
+    const created = written.readings.filter((reading) => reading.status === 201).length;
+    return {
+      status: 200,
+      bundle: bundleJson('transaction-response', entries),
+      created,
+      existing: written.readings.length - created,
+      observations: written.readings.length,
+    };
+  }
+}
