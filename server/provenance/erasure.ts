@@ -1,0 +1,133 @@
+import type { Database, Queryable } from '../store/database.ts';
+import type { SearchParamIds } from '../store/search-param-ids.ts';
+import { compartmentResourceTypes } from '../fhir/search/compartments.ts';
+import type { KeyStore } from './key-store.ts';
+import type { KeySubjects } from './key-subject.ts';
+import type { RecentLeaves } from './recent-leaves.ts';
+import { erasureKey } from './version-verification.ts';
+
+export interface ErasureDeps {
+  db: Database;
+  keys: KeyStore;
+  subjects: KeySubjects;
+  recent: RecentLeaves;
+  paramIds: SearchParamIds;
+  /** AnchorWorker.exclusive: no bundle is sealed while a patient is being erased. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+export interface ErasureResult {
+  subject: string;
+  /** Resources expunged, by type. */
+  resources: Record<string, number>;
+  versions: number;
+  keyDestroyed: boolean;
+  /** Leaves that stay anchored (hashes only) with everything naming them cleared. */
+  anchoredLeaves: number;
+  ingestPayloads: number;
+}
+
+/**
+ * Erasure by crypto-shredding (see ERASURE.md). In order:
+ *  1. find the patient's resources: the Patient, every resource any version of which was assigned
+ *     to the patient's key, and current members of the patient's compartment not anchored yet;
+ *  2. destroy the patient's key (first: should the process die before step 3, nothing of the
+ *     patient can be decrypted any more, and repeating $erase finishes the job);
+ *  3. in one transaction, expunge those resources from every table that holds them (resource,
+ *     resource_version, all idx_* tables, the outbox, pending deliveries and ingest keys), remove
+ *     the ingest payloads that name them, and strip the patient's leaf rows down to the bare leaf.
+ * What stays: the anchored roots and manifests (salted hashes), and ciphertext blocks that no key
+ * opens any more, so every other version in the same windows still verifies.
+ */
+export async function erasePatient(deps: ErasureDeps, patientId: string): Promise<ErasureResult> {
+  const subject = `Patient/${patientId}`;
+  return deps.exclusive(async () => {
+    const rids = await patientRids(deps, patientId, subject);
+    const sources = await linkedSources(deps.db, subject, rids);
+    const keyDestroyed = await deps.keys.destroyPatientKey(subject);
+    const allRids = [...new Set([...rids.map((r) => r.rid), ...sources.provenanceRids.map((r) => r.rid)])];
+    const described = [...rids, ...sources.provenanceRids];
+    const result = await deps.db.transaction(async (tx) => {
+      const { rows: versions } = await tx.query<{ rid: string; n: string }>('SELECT rid, count(*) AS n FROM resource_version WHERE rid = ANY($1::int8[]) GROUP BY rid', [allRids]);
+      const perRid = new Map(versions.map((v) => [Number(v.rid), Number(v.n)]));
+      const seen = new Set<number>();
+      const unique = described.filter((r) => !seen.has(r.rid) && seen.add(r.rid));
+      await tx.query(
+        `INSERT INTO provenance_erasure (key_hash, erased_at, versions) SELECT k, now(), n FROM unnest($1::bytea[], $2::int4[]) AS u(k, n)
+         ON CONFLICT (key_hash) DO UPDATE SET erased_at = EXCLUDED.erased_at, versions = provenance_erasure.versions + EXCLUDED.versions`,
+        [unique.map((r) => erasureKey(r.type, r.id)), unique.map((r) => perRid.get(r.rid) ?? 0)],
+      );
+      for (const table of await ridTables(tx)) await tx.query(`DELETE FROM ${table} WHERE rid = ANY($1::int8[])`, [allRids]);
+      await deleteByTypeAndId(tx, unique);
+      await tx.query('DELETE FROM resource_version WHERE rid = ANY($1::int8[])', [allRids]);
+      await tx.query('DELETE FROM resource WHERE rid = ANY($1::int8[])', [allRids]);
+      const { rowCount: anchoredLeaves } = await tx.query(
+        `UPDATE provenance_leaf SET rid = NULL, version = NULL, type = NULL, id = NULL, salt = NULL, subject = NULL, erased = true
+          WHERE rid = ANY($1::int8[]) OR subject = $2`,
+        [allRids, subject],
+      );
+      await tx.query('UPDATE provenance_bundle SET subject = NULL WHERE subject = $1', [subject]);
+      await tx.query('DELETE FROM provenance_ingest_source WHERE source_id = ANY($1::text[])', [sources.ids]);
+      const resources: Record<string, number> = {};
+      for (const r of unique) resources[r.type] = (resources[r.type] ?? 0) + 1;
+      return { subject, resources, versions: [...perRid.values()].reduce((a, b) => a + b, 0), keyDestroyed, anchoredLeaves, ingestPayloads: sources.ids.length };
+    });
+    // Last, still under the lock: whatever the consumer read of the patient meanwhile never reaches a bundle.
+    deps.recent.forget(subject, new Set(allRids));
+    return result;
+  });
+}
+
+interface Rid {
+  rid: number;
+  type: string;
+  id: string;
+}
+
+async function patientRids(deps: ErasureDeps, patientId: string, subject: string): Promise<Rid[]> {
+  const found = new Map<number, Rid>();
+  const add = (rows: { rid: string; type: string; id: string }[]) => rows.forEach((r) => found.set(Number(r.rid), { rid: Number(r.rid), type: r.type, id: r.id }));
+  add((await deps.db.query<any>(`SELECT rid, type, id FROM resource WHERE type = 'Patient' AND id = $1`, [patientId])).rows);
+  add((await deps.db.query<any>(`SELECT DISTINCT l.rid, r.type, r.id FROM provenance_leaf l JOIN resource r ON r.rid = l.rid WHERE l.subject = $1`, [subject])).rows);
+  // Versions the pipeline has not reached yet: current compartment members whose key subject is this patient.
+  const pids = compartmentResourceTypes('Patient').flatMap((type) => deps.subjects.compartmentCodes(type).map((code) => deps.paramIds.pid(type, code))).filter((pid): pid is number => pid !== undefined);
+  const { rows } = await deps.db.query<{ rid: string; type: string; id: string; content: string | null }>(
+    `SELECT DISTINCT r.rid, r.type, r.id, v.content FROM idx_reference x
+       JOIN resource r ON r.rid = x.rid JOIN resource_version v ON v.rid = r.rid AND v.version = r.version
+      WHERE x.target_type = 'Patient' AND x.target_id = $1 AND x.pid = ANY($2::int4[])`,
+    [patientId, pids],
+  );
+  add(rows.filter((r) => r.content && deps.subjects.of(r.type, r.id, JSON.parse(r.content)) === subject));
+  return [...found.values()];
+}
+
+/** Ingest payloads wrapped for the patient, or still waiting and naming one of their resources. */
+async function linkedSources(db: Queryable, subject: string, rids: Rid[]): Promise<{ ids: string[]; provenanceRids: Rid[] }> {
+  const targets = rids.map((r) => `${r.type}/${r.id}`);
+  const { rows } = await db.query<{ source_id: string; provenance_id: string }>(
+    `SELECT source_id, provenance_id FROM provenance_ingest_source WHERE wrapped_deks ? $1 OR (stored_at IS NULL AND targets && $2::text[])`,
+    [subject, targets],
+  );
+  const { rows: provenance } = await db.query<any>(`SELECT rid, type, id FROM resource WHERE type = 'Provenance' AND id = ANY($1::text[])`, [rows.map((r) => r.provenance_id)]);
+  return { ids: rows.map((r) => r.source_id), provenanceRids: provenance.map((r) => ({ rid: Number(r.rid), type: r.type, id: r.id })) };
+}
+
+/** Every search index table (idx_*), whoever added it, plus the outbox. */
+async function ridTables(db: Queryable): Promise<string[]> {
+  const { rows } = await db.query<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.columns
+      WHERE table_schema = current_schema() AND column_name = 'rid' AND (table_name LIKE 'idx\\_%' OR table_name = 'outbox')`,
+  );
+  return rows.map((r) => r.table_name).filter((name) => /^[a-z_]+$/.test(name));
+}
+
+/** Other features' tables that name resources by type and id, when they exist. */
+async function deleteByTypeAndId(tx: Queryable, resources: Rid[]): Promise<void> {
+  const { rows } = await tx.query<{ delivery: string | null; keys: string | null }>(`SELECT to_regclass('subscription_delivery')::text AS delivery, to_regclass('ingest_key')::text AS keys`);
+  if (rows[0].delivery) {
+    await tx.query('DELETE FROM subscription_delivery WHERE (resource_type, resource_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))', [resources.map((r) => r.type), resources.map((r) => r.id)]);
+  }
+  if (rows[0].keys) {
+    await tx.query('DELETE FROM ingest_key WHERE resource_id = ANY($1::text[])', [resources.filter((r) => r.type === 'Observation').map((r) => r.id)]);
+  }
+}

@@ -1,0 +1,27 @@
+/** The public API of the provenance folder: primitives, back ends, the pipeline feature and its operations. */
+export { buildAnchorWindow, SHARED_SUBJECT, type AnchorWindow, type AnchorWindowDeps, type WindowEntry, type WindowVersion } from './anchor-window.ts';
+export type { ContentStore } from './content-store.ts';
+export { EmbeddedContentStore } from './embedded-content-store.ts';
+export { KuboContentStore, type KuboContentStoreOptions } from './kubo-content-store.ts';
+export type { AnchorRange, AnchorReceipt, AnchorRecord, Ledger } from './ledger.ts';
+export { openEmbeddedLedger, openEmbeddedLedgerReadOnly, openEmbeddedChainProvider, EMBEDDED_CHAIN_ID } from './embedded-ledger.ts';
+export { openJsonRpcLedger, type JsonRpcLedgerOptions } from './json-rpc-ledger.ts';
+export type { KeyStore } from './key-store.ts';
+export { FileKeyStore } from './file-key-store.ts';
+export { resolveKek, KEK_ENV, PREVIOUS_KEK_ENV, type ResolvedKek } from './kek.ts';
+export { ProvenanceError, ProvenanceFailureError, ProvenanceUnavailableError, isRetryable } from './errors.ts';
+export { newSalt, leafHash, LEAF_CONSTRUCTION } from './leaf.ts';
+export { MerkleTree, verifyInclusion, MERKLE_CONSTRUCTION } from './merkle.ts';
+export { parseManifest, type AnchorManifest } from './manifest.ts';
+export { readStoredBundle } from './stored-bundle.ts';
+export type { BundleEntry } from './bundle.ts';
+export { createProof, PROOF_FORMAT, type ProofInput, type ProvenanceProof } from './proof.ts';
+export { verifyProof, verifyProofMath, verifyProofOnChain, verifyProofContent, type ProofCheck, type ProofVerification } from './proof-verifier.ts';
+export { provenanceFeature, provenancePipeline, PROVENANCE_CONSUMER, type ProvenancePipeline } from './provenance-feature.ts';
+export { ingestProvenanceHook, isIngestProvenanceId, type SealedSource } from './ingest-provenance.ts';
+export { openSource, sealSource } from './source-seal.ts';
+export { verifyStoredVersion, type VersionVerification, type VersionCheck } from './version-verification.ts';
+export { auditAnchors, type AuditReport, type AuditFinding } from './audit.ts';
+export { erasePatient, type ErasureResult } from './erasure.ts';
+export { manifestDigest, manifestCidCandidates } from './manifest-digest.ts';
+export { windowProvenanceId, isWindowProvenanceId } from './window-provenance.ts';

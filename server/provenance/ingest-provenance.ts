@@ -1,0 +1,85 @@
+import { randomUUID } from 'node:crypto';
+import { stringifyJson } from '../fhir/json/index.ts';
+import type { IngestCommitPlan, IngestProvenanceHook, IngestSource } from '../ingest/provenance-hook.ts';
+import type { WriteOperation } from '../store/repository.ts';
+import { MAPPING_SYSTEM, ipfsEntity, participant } from './provenance-resource.ts';
+import { sealSource } from './source-seal.ts';
+import { unixfsCid } from './unixfs-cid.ts';
+
+/**
+ * One Provenance per ingest request, committed in the request's own transaction (all or nothing
+ * with its readings): target = the resources the request created or changed (created ones as
+ * version 1; changed ones unversioned, since their new version number is assigned by the write
+ * itself), agent = the Devices (performer) and the mapping (assembler), entity = the CID of the
+ * payload as received, sealed under a fresh data key.
+ *
+ * Nothing here waits for IPFS or the chain: sealing and computing the CID are local CPU work, the
+ * sealed bytes wait in provenance_ingest_source until the anchor worker stores them and wraps the
+ * data key under the patients' keys (ingestSourceStage). The Provenance is anchored like any version.
+ */
+export interface SealedSource {
+  sourceId: string;
+  cid: string;
+  sealed: Buffer;
+  dek: Buffer;
+}
+
+const PREFIX = 'vc-ingest-';
+
+/** `stored` is called after a request with a source committed (the worker then stores the payload). */
+export function ingestProvenanceHook(stored: () => void = () => {}): IngestProvenanceHook {
+  return {
+    async recordSource(source: IngestSource): Promise<SealedSource> {
+      const { sealed, dek } = sealSource(payloadBytes(source.body));
+      return { sourceId: randomUUID(), cid: await unixfsCid(sealed), sealed, dek };
+    },
+    async operations(plan: IngestCommitPlan): Promise<WriteOperation[]> {
+      const record = plan.sourceRecord as SealedSource | undefined;
+      if (!record || plan.targets.length === 0) return [];
+      const id = `${PREFIX}${record.sourceId}`;
+      await plan.tx.query(
+        `INSERT INTO provenance_ingest_source (source_id, received_at, cid, provenance_id, targets, sealed, dek) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+        [record.sourceId, plan.source.receivedAt, record.cid, id, plan.targets.map((t) => `${t.type}/${t.id}`), record.sealed, record.dek],
+      );
+      return [{ action: 'create', method: 'POST', type: 'Provenance', id, resource: ingestProvenance(id, plan, record.cid) }];
+    },
+    committed: (results) => {
+      if (results.some((r) => r.type === 'Provenance' && isIngestProvenanceId(r.id))) stored();
+    },
+  };
+}
+
+export function isIngestProvenanceId(id: string): boolean {
+  return id.startsWith(PREFIX);
+}
+
+function ingestProvenance(id: string, plan: IngestCommitPlan, cid: string): Record<string, unknown> {
+  const { source, targets } = plan;
+  const devices = new Set<string>();
+  for (const target of targets) {
+    if (target.type === 'Device') devices.add(`Device/${target.id}`);
+    // Observations name their Device once ingest has resolved it (when the plan carries the resource).
+    const device = (target as { resource?: { device?: { reference?: unknown } } }).resource?.device?.reference;
+    if (typeof device === 'string' && device.startsWith('Device/')) devices.add(device);
+  }
+  const mapping = source.mapping.version === undefined ? source.mapping.id : `${source.mapping.id}|${source.mapping.version}`;
+  return {
+    resourceType: 'Provenance',
+    id,
+    target: targets.map((t) => ({ reference: t.action === 'create' ? `${t.type}/${t.id}/_history/1` : `${t.type}/${t.id}` })),
+    recorded: source.receivedAt,
+    activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: targets.every((t) => t.action === 'create') ? 'CREATE' : 'UPDATE' }] },
+    agent: [
+      ...[...devices].map((reference) => ({ type: participant('performer', 'Performer'), who: { reference } })),
+      { type: participant('assembler', 'Assembler'), who: { identifier: { system: MAPPING_SYSTEM, value: mapping }, display: `device mapping ${mapping}` } },
+    ],
+    entity: [ipfsEntity(cid, `${source.channel === 'mqtt' ? 'MQTT message' : '$ingest request body'}${source.contentType ? ` (${source.contentType})` : ''}, encrypted`)],
+  };
+}
+
+/** The payload as received: raw text or bytes; a JSON body the HTTP layer parsed is written back out (decimals kept). */
+function payloadBytes(body: unknown): Buffer {
+  if (typeof body === 'string') return Buffer.from(body);
+  if (body instanceof Uint8Array) return Buffer.from(body);
+  return Buffer.from(stringifyJson(body));
+}

@@ -1,0 +1,51 @@
+import type { Queryable } from '../store/database.ts';
+import { SHARED_SUBJECT } from './anchor-window.ts';
+import type { WorkerStage } from './anchor-worker.ts';
+import { ProvenanceFailureError } from './errors.ts';
+import type { KeySubjects } from './key-subject.ts';
+import { wrapKey } from './key-wrap.ts';
+import type { StageDeps } from './pipeline-stages.ts';
+
+/**
+ * Ingest payloads sealed in their request's transaction (ingest-provenance.ts) are stored in the
+ * content store here, with their data key wrapped under the key of every patient whose resources
+ * the request wrote. The CID the store reports must be the one the Provenance already names.
+ */
+export function ingestSourceStage(deps: StageDeps & { subjects: KeySubjects }): WorkerStage {
+  return {
+    name: 'ingest-source',
+    async run() {
+      const { rows } = await deps.db.query<{ source_id: string; cid: string; targets: string[]; sealed: Buffer; dek: Buffer }>(
+        `SELECT source_id, cid, targets, sealed, dek FROM provenance_ingest_source WHERE stored_at IS NULL ORDER BY received_at LIMIT 32`,
+      );
+      for (const row of rows) {
+        await deps.exclusive(async () => {
+          const subjects = await targetSubjects(deps.db, deps.subjects, row.targets);
+          const keys = await deps.backends.keys.patientKeys(subjects);
+          const wrapped = Object.fromEntries([...keys].map(([subject, key]) => [subject, wrapKey(key, Buffer.from(row.dek)).toString('base64')]));
+          const cid = await deps.backends.content.put(Buffer.from(row.sealed));
+          if (cid !== row.cid) throw new ProvenanceFailureError('content', `stored ingest payload got CID ${cid}, its Provenance names ${row.cid}`);
+          await deps.db.query(
+            `UPDATE provenance_ingest_source SET sealed = NULL, dek = NULL, wrapped_deks = $2, stored_at = now() WHERE source_id = $1 AND stored_at IS NULL`,
+            [row.source_id, JSON.stringify(wrapped)],
+          );
+        });
+      }
+      return rows.length > 0;
+    },
+  };
+}
+
+async function targetSubjects(db: Queryable, subjects: KeySubjects, targets: string[]): Promise<string[]> {
+  const keys = targets.map((target) => target.split('/'));
+  const { rows } = await db.query<{ type: string; id: string; content: string | null }>(
+    `SELECT r.type, r.id, v.content FROM unnest($1::text[], $2::text[]) AS u(type, id)
+       JOIN resource r ON r.type = u.type AND r.id = u.id
+       JOIN resource_version v ON v.rid = r.rid AND v.version = r.version`,
+    [keys.map((k) => k[0]), keys.map((k) => k[1])],
+  );
+  const found = new Set<string>();
+  for (const row of rows) if (row.content) found.add(subjects.of(row.type, row.id, JSON.parse(row.content) as Record<string, unknown>));
+  const patients = [...found].filter((subject) => subject !== SHARED_SUBJECT);
+  return patients.length > 0 ? patients : [SHARED_SUBJECT];
+}

@@ -1,0 +1,52 @@
+import { compartmentParams } from '../fhir/search/compartments.ts';
+import type { SearchParameterRegistry } from '../fhir/search/definitions/search-parameters.ts';
+import type { Extractor } from '../fhir/search/definitions/typed-node.ts';
+import { referenceParts } from '../fhir/search/values/reference-parts.ts';
+import { SHARED_SUBJECT } from './anchor-window.ts';
+
+/**
+ * The key a version's bundle is sealed under: its patient's, or the shared key for versions
+ * outside every patient compartment. A version belongs to the first patient that the R4 Patient
+ * CompartmentDefinition's parameters for its type point at, in the definition's order (for an
+ * Observation `subject` before `performer`); a Patient belongs to itself. One key per version, so
+ * erasing a patient shreds exactly the bundles of the versions assigned to them.
+ */
+export class KeySubjects {
+  private readonly extractors = new Map<string, Extractor[]>();
+
+  constructor(
+    private readonly registry: SearchParameterRegistry,
+    private readonly baseUrl: string,
+  ) {}
+
+  of(type: string, id: string, resource: Record<string, unknown>): string {
+    if (type === 'Patient') return `Patient/${id}`;
+    for (const extract of this.extractorsFor(type)) {
+      for (const node of extract(resource)) {
+        const reference = node.type === 'Reference' ? (node.value as { reference?: unknown })?.reference : undefined;
+        if (typeof reference !== 'string') continue;
+        const parts = referenceParts(reference, this.baseUrl);
+        if (parts?.type === 'Patient' && parts.id && !parts.url) return `Patient/${parts.id}`;
+      }
+    }
+    return SHARED_SUBJECT;
+  }
+
+  /** Search parameter codes that put a `type` into a patient compartment (for finding them in idx_reference). */
+  compartmentCodes(type: string): string[] {
+    return compartmentParams('Patient', type) ?? [];
+  }
+
+  private extractorsFor(type: string): Extractor[] {
+    let list = this.extractors.get(type);
+    if (!list) {
+      const params = this.registry.paramsFor(type);
+      list = this.compartmentCodes(type).flatMap((code) => {
+        const extract = params.get(code)?.extract;
+        return extract ? [extract] : [];
+      });
+      this.extractors.set(type, list);
+    }
+    return list;
+  }
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import type { Database } from '../store/database.ts';
+import type { OutboxEvent } from '../store/outbox.ts';
+import { SHARED_SUBJECT } from './anchor-window.ts';
+import type { KeySubjects } from './key-subject.ts';
+import { SALT_BYTES, leafHash } from './leaf.ts';
+import type { RecentLeaves } from './recent-leaves.ts';
+import { isWindowProvenanceId } from './window-provenance.ts';
+
+interface VersionRow {
+  seq: string;
+  rid: string;
+  type: string;
+  id: string;
+  version: number;
+  content: string;
+  last_updated: Date;
+}
+
+/**
+ * The outbox consumer's whole job: one leaf per committed content version, salted with fresh
+ * random bytes here (never in the write path), numbered densely in outbox order, in one statement.
+ * Deletions carry no stored bytes and get no leaf. At-least-once delivery is harmless: a version
+ * that already has a leaf keeps its first salt and number. Returns how many leaves were added.
+ */
+export async function recordLeaves(db: Database, subjects: KeySubjects, events: readonly OutboxEvent[], recent?: RecentLeaves): Promise<number> {
+  if (!events.some((event) => event.action !== 'delete')) return 0;
+  // The exact bytes the write path stored: resource_version.content, nothing re-serialised. A batch
+  // is a contiguous run of the outbox (commit order), read by its seq range through primary keys.
+  const { rows } = await db.query<VersionRow>(
+    `SELECT o.seq, o.rid, o.type, o.id, o.version, v.content, v.last_updated
+       FROM outbox o JOIN resource_version v ON v.rid = o.rid AND v.version = o.version
+      WHERE o.seq BETWEEN $1 AND $2 AND o.action <> 'delete' AND v.content IS NOT NULL
+      ORDER BY o.seq`,
+    [events[0].seq, events[events.length - 1].seq],
+  );
+  if (rows.length === 0) return 0;
+  const salts = randomBytes(SALT_BYTES * rows.length);
+  const columns = {
+    seq: [] as string[], rid: [] as string[], version: [] as number[], type: [] as string[], id: [] as string[],
+    salt: [] as Buffer[], leaf: [] as Buffer[], subject: [] as string[], generated: [] as boolean[], committed: [] as string[],
+  };
+  const bytes = rows.map((row) => Buffer.from(row.content));
+  rows.forEach((row, i) => {
+    const salt = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
+    const generated = row.type === 'Provenance' && isWindowProvenanceId(row.id);
+    columns.seq.push(row.seq);
+    columns.rid.push(row.rid);
+    columns.version.push(row.version);
+    columns.type.push(row.type);
+    columns.id.push(row.id);
+    columns.salt.push(salt);
+    columns.leaf.push(leafHash(salt, bytes[i]));
+    columns.subject.push(generated ? SHARED_SUBJECT : subjectOf(subjects, row));
+    columns.generated.push(generated);
+    columns.committed.push(row.last_updated.toISOString());
+  });
+  const result = await db.query<{ leaf_no: string; rid: string; version: number }>(
+    `INSERT INTO provenance_leaf (leaf_no, seq, rid, version, type, id, salt, leaf, subject, generated, committed_at)
+     SELECT base.n + row_number() OVER (ORDER BY u.seq), u.seq, u.rid, u.version, u.type, u.id, u.salt, u.leaf, u.subject, u.generated, u.committed
+       FROM unnest($1::int8[], $2::int8[], $3::int4[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::text[], $9::bool[], $10::timestamptz[])
+            AS u(seq, rid, version, type, id, salt, leaf, subject, generated, committed),
+            (SELECT coalesce(max(leaf_no), 0) AS n FROM provenance_leaf) AS base
+      WHERE NOT EXISTS (SELECT 1 FROM provenance_leaf p WHERE p.rid = u.rid AND p.version = u.version)
+        -- A version erased since it was read above gets no leaf (and so keeps nothing of it here).
+        AND EXISTS (SELECT 1 FROM resource_version v WHERE v.rid = u.rid AND v.version = u.version)
+     RETURNING leaf_no, rid, version`,
+    [columns.seq, columns.rid, columns.version, columns.type, columns.id, columns.salt, columns.leaf, columns.subject, columns.generated, columns.committed],
+  );
+  if (recent) {
+    const index = new Map(rows.map((row, i) => [`${row.rid}/${row.version}`, i]));
+    for (const inserted of result.rows) {
+      const i = index.get(`${inserted.rid}/${inserted.version}`)!;
+      recent.add(Number(inserted.leaf_no), {
+        rid: Number(inserted.rid),
+        version: { type: rows[i].type, id: rows[i].id, version: String(rows[i].version), bytes: bytes[i], salt: columns.salt[i], leaf: columns.leaf[i], patient: columns.subject[i] },
+      });
+    }
+  }
+  return result.rows.length;
+}
+
+function subjectOf(subjects: KeySubjects, row: VersionRow): string {
+  try {
+    return subjects.of(row.type, row.id, JSON.parse(row.content) as Record<string, unknown>);
+  } catch {
+    // Stored JSON always parses; should it not, the version still gets its leaf, under the shared key.
+    return SHARED_SUBJECT;
+  }
+}

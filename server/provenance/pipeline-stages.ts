@@ -1,0 +1,118 @@
+import type { Logger } from '../log.ts';
+import type { Database } from '../store/database.ts';
+import type { Repository, WriteOperation } from '../store/repository.ts';
+import { buildAnchorWindow } from './anchor-window.ts';
+import type { WorkerStage } from './anchor-worker.ts';
+import type { ProvenanceBackends } from './backends.ts';
+import type { AnchorRecord } from './ledger.ts';
+import { manifestDigest } from './manifest-digest.ts';
+import type { RecentLeaves } from './recent-leaves.ts';
+import { windowProvenance } from './window-provenance.ts';
+import { assignWindows, lastAnchoredBlock, saveAnchored, saveBuilt, windowLeaves, windowsWithStatus, windowVersions, type WindowRow } from './window-store.ts';
+
+export interface StageDeps {
+  db: Database;
+  repository: Repository;
+  backends: ProvenanceBackends;
+  log: Logger;
+  /** What the consumer just hashed: saves reading the window back (the database stays the fallback). */
+  recent: RecentLeaves;
+  /** Serialises a unit of work with $erase (AnchorWorker.exclusive). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
+  /** Hands work to another lane of the worker (AnchorWorker.wake). */
+  wake(lane: 'build' | 'anchor' | 'ingest'): void;
+}
+
+/** Leaves → windows: every full run of `leaves`, and the rest once its oldest leaf has waited `seconds`. */
+export function assignStage(deps: StageDeps, leaves: number, seconds: number): WorkerStage {
+  let due: number | undefined;
+  return {
+    name: 'assign',
+    async run() {
+      const assigned = await deps.exclusive(() => assignWindows(deps.db, leaves, seconds));
+      due = assigned.dueInMs === undefined ? undefined : Date.now() + assigned.dueInMs;
+      return assigned.opened > 0;
+    },
+    dueInMs: () => (due === undefined ? undefined : due - Date.now()),
+  };
+}
+
+/**
+ * open → built: the window's versions, read from the database, become per-patient encrypted
+ * bundles and a manifest in the content store, then the row records root and CIDs. A few windows
+ * are built at once (their block writes overlap), under the erase lock, so a patient's key is
+ * never re-created for data being erased.
+ */
+export function buildStage(deps: StageDeps, concurrency = 3): WorkerStage {
+  return {
+    name: 'build',
+    async run() {
+      const windows = await windowsWithStatus(deps.db, 'open', concurrency);
+      await deps.exclusive(() =>
+        Promise.all(
+          windows.map(async (window) => {
+            const versions = deps.recent.window(window.firstLeaf, window.lastLeaf) ?? (await readWindow(deps, window));
+            const built = await buildAnchorWindow(versions, { content: deps.backends.content, keys: deps.backends.keys });
+            await saveBuilt(deps.db, window, built);
+            deps.recent.release(window.firstLeaf, window.lastLeaf);
+            deps.wake('anchor');
+          }),
+        ),
+      );
+      return windows.length > 0;
+    },
+  };
+}
+
+async function readWindow(deps: StageDeps, window: WindowRow) {
+  const { versions, altered } = await windowVersions(deps.db, window);
+  if (altered > 0) {
+    deps.log.warn({ window: window.windowId, altered }, 'versions changed between commit and anchoring: their leaves are anchored as committed, their bytes left out of the bundles');
+  }
+  return versions;
+}
+
+/**
+ * built → anchored, one window at a time. Each root is first looked up from the block of the last
+ * anchor recorded (a transaction whose result a crash lost can only be there or later), so a window
+ * is never anchored twice. The anchor and the window's Provenance are recorded in one transaction.
+ */
+export function anchorStage(deps: StageDeps): WorkerStage {
+  // Per contract: the latest block known to hold one of our anchors (read once, then kept up to date).
+  let since: { contract: string; block: number | undefined } | undefined;
+  return {
+    name: 'anchor',
+    async run() {
+      const windows = await windowsWithStatus(deps.db, 'built', 16);
+      if (windows.length === 0) return false;
+      const ledger = await deps.backends.ledger();
+      const [chainId, contract] = [await ledger.chainId(), await ledger.contractAddress()];
+      if (since?.contract !== contract) since = { contract, block: await lastAnchoredBlock(deps.db, chainId, contract) };
+      for (const window of windows) {
+        const receipt = await ledger.anchor(window.root!, window.manifestCid!, { searchFromBlock: since.block });
+        if (receipt.manifestDigest !== manifestDigest(window.manifestCid!)) {
+          deps.log.error({ window: window.windowId, tx: receipt.txHash }, 'the root was already anchored with another manifest; keeping the earliest anchor');
+        }
+        await recordAnchor(deps, window, receipt);
+        since.block = Math.max(since.block ?? 0, receipt.blockNumber);
+      }
+      return true;
+    },
+  };
+}
+
+/**
+ * The anchor and the window's Provenance (fixed id, written through the one write path) in one
+ * transaction: a window is anchored with its Provenance or not at all.
+ */
+async function recordAnchor(deps: StageDeps, window: WindowRow, receipt: AnchorRecord): Promise<void> {
+  const anchored: WindowRow = { ...window, anchor: { chainId: receipt.chainId, contract: receipt.contract, txHash: receipt.txHash, blockNumber: receipt.blockNumber, blockTime: new Date(receipt.blockTime * 1000).toISOString(), anchoredAt: '' } };
+  const resource = window.needsProvenance ? windowProvenance(anchored, await windowLeaves(deps.db, window)) : undefined;
+  // A window whose versions were all erased before anchoring has nothing left to name.
+  const operations: WriteOperation[] = resource && (resource.target as unknown[]).length > 0 ? [{ action: 'update', method: 'PUT', type: 'Provenance', id: resource.id as string, resource }] : [];
+  const written = await deps.db.transaction(async (tx) => {
+    if (!(await saveAnchored(tx, window.windowId, receipt))) return [];
+    return operations.length > 0 ? deps.repository.writeInTransaction(tx, operations) : [];
+  });
+  deps.repository.committed(written);
+}
