@@ -1,0 +1,46 @@
+/**
+ * R4 Subscriptions as a server feature: the `subscriptions` outbox consumer (review, matching,
+ * queueing), the durable rest-hook delivery worker and the websocket channel at /websocket.
+ * Delivery settings: SUBSCRIPTION_RETRY_BASE_MS, SUBSCRIPTION_RETRY_MAX_MS,
+ * SUBSCRIPTION_MAX_AGE_SECONDS, SUBSCRIPTION_TIMEOUT_MS, SUBSCRIPTION_POLL_MS.
+ */
+import type { ServerFeature } from '../feature.ts';
+import { DeliveryQueue } from './delivery-queue.ts';
+import { DeliveryWorker } from './delivery-worker.ts';
+import { subscriptionConsumer } from './subscription-consumer.ts';
+import { SubscriptionDirectory } from './subscription-directory.ts';
+import { deliverySettings } from './subscription-settings.ts';
+import { WebsocketChannel } from './websocket-channel.ts';
+
+export const SUBSCRIPTIONS_CONSUMER = 'subscriptions';
+
+export const subscriptionsFeature: ServerFeature = {
+  name: 'subscriptions',
+  async start(host) {
+    const { services, outbox } = host;
+    const settings = deliverySettings();
+    const queue = new DeliveryQueue(services.db);
+    const websocket = new WebsocketChannel(services.db);
+    await websocket.attach(host.server);
+    const worker = new DeliveryWorker(services.db, services.repository, queue, settings, services.log);
+    worker.start();
+    const consumer = outbox.subscribe(
+      SUBSCRIPTIONS_CONSUMER,
+      subscriptionConsumer({
+        services,
+        directory: new SubscriptionDirectory(services.db),
+        queue,
+        ping: (ids) => websocket.notify(ids),
+        wake: () => worker.wake(),
+      }),
+      { batchSize: 1000, idleMs: 500 },
+    );
+    return {
+      async stop() {
+        await consumer.stop();
+        await worker.stop();
+        await websocket.close();
+      },
+    };
+  },
+};
