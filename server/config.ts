@@ -57,6 +57,16 @@ const schema = z
     RISK_SCORING: z.enum(['on', 'off']).default('on'),
     /** Extra model directories (colon-separated), each holding card.json + model.onnx. */
     RISK_MODEL_DIRS: z.string().optional(),
+    /** Subscription rest-hook delivery: first retry delay, doubled after each failure. */
+    SUBSCRIPTION_RETRY_BASE_MS: integer(1, 1000),
+    /** Upper bound of the retry delay (HAPI gives up after about a minute; this never does by default). */
+    SUBSCRIPTION_RETRY_MAX_MS: integer(1, 60 * 60 * 1000),
+    /** Pending notifications older than this many seconds are dropped; 0 keeps retrying forever. */
+    SUBSCRIPTION_MAX_AGE_SECONDS: integer(0, 0),
+    /** Time allowed for one rest-hook request. */
+    SUBSCRIPTION_TIMEOUT_MS: integer(1, 10_000),
+    /** How often the delivery worker looks for due notifications when nothing wakes it. */
+    SUBSCRIPTION_POLL_MS: integer(1, 1000),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     /** Largest request body accepted, in bytes; larger bodies get 413. */
     MAX_BODY_BYTES: integer(1024, 64 * 1024 * 1024),

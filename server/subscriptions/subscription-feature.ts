@@ -1,8 +1,7 @@
 /**
  * R4 Subscriptions as a server feature: the `subscriptions` outbox consumer (review, matching,
  * queueing), the durable rest-hook delivery worker and the websocket channel at /websocket.
- * Delivery settings: SUBSCRIPTION_RETRY_BASE_MS, SUBSCRIPTION_RETRY_MAX_MS,
- * SUBSCRIPTION_MAX_AGE_SECONDS, SUBSCRIPTION_TIMEOUT_MS, SUBSCRIPTION_POLL_MS.
+ * Delivery settings: the SUBSCRIPTION_* keys of server/config.ts.
  */
 import type { ServerFeature } from '../feature.ts';
 import { DeliveryQueue } from './delivery-queue.ts';
@@ -17,8 +16,8 @@ export const SUBSCRIPTIONS_CONSUMER = 'subscriptions';
 export const subscriptionsFeature: ServerFeature = {
   name: 'subscriptions',
   async start(host) {
-    const { services, outbox } = host;
-    const settings = deliverySettings();
+    const { config, services, outbox } = host;
+    const settings = deliverySettings(config);
     const queue = new DeliveryQueue(services.db);
     const websocket = new WebsocketChannel(services.db);
     await websocket.attach(host.server);

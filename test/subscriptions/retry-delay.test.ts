@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../../server/subscriptions/retry-delay.ts';
+import { loadConfig } from '../../server/config.ts';
 import { deliverySettings } from '../../server/subscriptions/subscription-settings.ts';
 
 describe('rest-hook retry delay', () => {
@@ -17,9 +18,9 @@ describe('rest-hook retry delay', () => {
     expect(retryDelayMs(settings, 3, () => 0.999999)).toBe(4400);
   });
 
-  it('reads its settings from the environment, never giving up by default', () => {
-    expect(deliverySettings({})).toEqual({ retryBaseMs: 1000, retryMaxMs: 3_600_000, maxAgeSeconds: 0, timeoutMs: 10_000, pollMs: 1000 });
-    expect(deliverySettings({ SUBSCRIPTION_RETRY_BASE_MS: '50', SUBSCRIPTION_MAX_AGE_SECONDS: '86400' })).toMatchObject({ retryBaseMs: 50, maxAgeSeconds: 86400 });
-    expect(() => deliverySettings({ SUBSCRIPTION_RETRY_BASE_MS: 'soon' })).toThrow(/SUBSCRIPTION_RETRY_BASE_MS/);
+  it('takes its settings from the server configuration, never giving up by default', () => {
+    expect(deliverySettings(loadConfig({}, []))).toEqual({ retryBaseMs: 1000, retryMaxMs: 3_600_000, maxAgeSeconds: 0, timeoutMs: 10_000, pollMs: 1000 });
+    expect(deliverySettings(loadConfig({ SUBSCRIPTION_RETRY_BASE_MS: '50', SUBSCRIPTION_MAX_AGE_SECONDS: '86400' }, []))).toMatchObject({ retryBaseMs: 50, maxAgeSeconds: 86400 });
+    expect(() => deliverySettings(loadConfig({ SUBSCRIPTION_RETRY_BASE_MS: 'soon' }, []))).toThrow(/SUBSCRIPTION_RETRY_BASE_MS/);
   });
 });

@@ -18,10 +18,8 @@ function subscription(id: string, criteria: string, channel: Json): Json {
 const read = async (id: string) => (await s.fhir('GET', `Subscription/${id}`)).json;
 
 beforeAll(async () => {
-  process.env.SUBSCRIPTION_RETRY_BASE_MS = '100';
-  process.env.SUBSCRIPTION_POLL_MS = '100';
   receiver = await Receiver.start();
-  s = await startTestServer('pglite', { PROVENANCE: 'off' });
+  s = await startTestServer('pglite', { PROVENANCE: 'off', SUBSCRIPTION_RETRY_BASE_MS: '100', SUBSCRIPTION_POLL_MS: '100' });
   await s.fhir('PUT', 'Patient/p1', { resourceType: 'Patient', id: 'p1', gender: 'male' });
 });
 afterAll(async () => {
