@@ -1,5 +1,5 @@
 import type { Queryable } from './database.ts';
-import type { StoredVersion } from './resource-reads.ts';
+import { toStored, type StoredVersion } from './resource-reads.ts';
 
 export interface HistoryQuery {
   type?: string;
@@ -75,17 +75,7 @@ export async function readHistory(db: Queryable, query: HistoryQuery): Promise<H
 }
 
 function toEntry(row: any): HistoryEntry {
-  return {
-    type: row.type,
-    id: row.id,
-    rid: row.rid,
-    version: row.version,
-    lastUpdated: row.last_updated.toISOString(),
-    deleted: row.content === null,
-    method: row.method,
-    json: row.content,
-    position: Number(row.position),
-  };
+  return { ...toStored(row), position: Number(row.position) };
 }
 
 /** Total versions matching a history query (only computed when asked, it costs a count). */

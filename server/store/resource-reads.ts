@@ -12,7 +12,7 @@ export interface StoredVersion {
   json: string | null;
 }
 
-interface VersionRow {
+export interface VersionRow {
   type: string;
   id: string;
   rid: number;
@@ -22,7 +22,7 @@ interface VersionRow {
   content: string | null;
 }
 
-function toStored(row: VersionRow): StoredVersion {
+export function toStored(row: VersionRow): StoredVersion {
   return {
     type: row.type,
     id: row.id,
