@@ -20,6 +20,21 @@ describe('Observation/$lastn, Observation/$stats, Patient/$everything', () => {
       },
       request: { method: 'PUT', url: `Observation/hrd${i}` },
     }));
+    // The newest heart rate carries an MDC coding beside LOINC (one reading, two index rows); a
+    // local code without a system forms a group of its own.
+    entry.push(
+      {
+        resource: {
+          resourceType: 'Observation', id: 'hrx', status: 'final', code: { coding: [{ system: LOINC, code: '8867-4' }, { system: 'urn:iso:std:iso:11073:10101', code: '147842' }] },
+          subject: { reference: 'Patient/p2' }, effectiveDateTime: '2024-02-02T01:00:00Z', valueQuantity: { value: 95, unit: 'beats/minute', system: UCUM, code: '/min' },
+        },
+        request: { method: 'PUT', url: 'Observation/hrx' },
+      } as any,
+      {
+        resource: { resourceType: 'Observation', id: 'loc', status: 'final', code: { coding: [{ code: 'local-1' }] }, subject: { reference: 'Patient/p2' }, effectiveDateTime: '2024-02-02T01:00:00Z', valueString: 'ok' },
+        request: { method: 'PUT', url: 'Observation/loc' },
+      } as any,
+    );
     expect((await s.fhir('POST', '', { resourceType: 'Bundle', type: 'transaction', entry })).status).toBe(200);
   });
   afterAll(async () => s?.close());
@@ -32,7 +47,8 @@ describe('Observation/$lastn, Observation/$stats, Patient/$everything', () => {
       const code = entry.resource.code.coding[0].code;
       byCode.set(code, [...(byCode.get(code) ?? []), entry.resource.id]);
     }
-    expect(byCode.get('8867-4')).toEqual(['hrd3', 'hrd2']);
+    expect(byCode.get('8867-4')).toEqual(['hrx', 'hrd3']);
+    expect(byCode.get('local-1')).toEqual(['loc']);
     expect(byCode.get('8310-5')).toEqual(['temp2']);
     expect(byCode.get('85354-9')).toEqual(['bp2']);
     const filtered = await s.fhir('GET', 'Observation/$lastn?patient=Patient/p2&code=8867-4&max=3&date=lt2024-02-01T11:00:00Z');

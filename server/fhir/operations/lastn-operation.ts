@@ -15,7 +15,7 @@ import type { OperationHandler } from './operation-registry.ts';
  * Observation/$lastn on plain PostgreSQL: for one patient (or subject), per code the `max`
  * most recent Observations, newest first. Codes are grouped by each Observation's first coding;
  * the other search parameters of Observation (category, code, date, ...) narrow the set.
- * HAPI needs Elasticsearch for this; here it is one window query over idx_observation.
+ * HAPI needs Elasticsearch for this; here it is one skip-scan query over idx_observation.
  */
 export const lastnOperation: OperationHandler = {
   name: 'lastn',
@@ -47,21 +47,33 @@ export const lastnOperation: OperationHandler = {
     const { where, applied, issues } = search.filters.length > 0 ? buildWhere(ctx, search, { handling }, params) : { where: '', applied: [], issues: [] };
     // Nothing applied (no filters, or all ignored as unknown): bind nothing the SQL will not use.
     if (applied.length === 0) params.reset(0);
-    const subjectSql = `o.subject_id = ${params.add(subject.id)}${subject.type ? ` AND o.subject_type = ${params.add(subject.type)}` : ''}`;
-    // idx_observation holds only live Observations, so without further filters no join is needed.
-    // With filters, LATERAL ... LIMIT 1 keeps them per-row index probes (a patient has thousands
-    // of readings; hashing the whole resource table is what the planner would otherwise pick).
-    const filtered = applied.length > 0
-      ? `CROSS JOIN LATERAL (SELECT 1 FROM resource r WHERE r.rid = g.rid AND ${where} LIMIT 1) matching`
-      : '';
+    const subjectId = params.add(subject.id);
+    const typeSql = subject.type ? ` AND o.subject_type = ${params.add(subject.type)}` : '';
+    // Rows of idx_observation_lastn (003-lastn-index.sql): one per Observation, its first coding.
+    const firstCoding = 'o.system IS NOT DISTINCT FROM o.group_system AND o.code IS NOT DISTINCT FROM o.group_code';
+    const groupKey = `(coalesce(o.group_system, ''), coalesce(o.group_code, ''))`;
+    // With filters, each candidate is checked by a per-row index probe, inside the per-code LIMIT.
+    const filtered = applied.length > 0 ? ` AND EXISTS (SELECT 1 FROM resource r WHERE r.rid = o.rid AND ${where})` : '';
+    // A skip scan walks the subject's distinct codes one index probe each, then takes the newest
+    // `max` per code from the same index: the cost follows the number of codes and `max`, not the
+    // thousands of readings a monitored patient has (which a window over all of them would rank).
     const { rows } = await queryable(ctx).query<{ rid: number }>(
-      `SELECT rid FROM (
-         SELECT g.rid, g.group_system, g.group_code, g.high,
-                row_number() OVER (PARTITION BY g.group_system, g.group_code ORDER BY g.high DESC NULLS LAST, g.rid DESC) AS rn
-           FROM (SELECT DISTINCT o.rid, o.group_system, o.group_code, o.high FROM idx_observation o WHERE ${subjectSql}) g
-           ${filtered}
-       ) ranked WHERE rn <= ${params.add(max)}
-       ORDER BY group_system, group_code, high DESC NULLS LAST, rid DESC`,
+      `WITH RECURSIVE codes(gs, gc) AS (
+         (SELECT coalesce(o.group_system, ''), coalesce(o.group_code, '') FROM idx_observation o
+           WHERE o.subject_id = ${subjectId} AND ${firstCoding}
+           ORDER BY 1, 2 LIMIT 1)
+         UNION ALL
+         SELECT next.gs, next.gc FROM codes c CROSS JOIN LATERAL (
+           SELECT coalesce(o.group_system, '') AS gs, coalesce(o.group_code, '') AS gc FROM idx_observation o
+            WHERE o.subject_id = ${subjectId} AND ${firstCoding} AND ${groupKey} > (c.gs, c.gc)
+            ORDER BY 1, 2 LIMIT 1) next
+       )
+       SELECT latest.rid FROM codes c CROSS JOIN LATERAL (
+         SELECT o.rid, o.high FROM idx_observation o
+          WHERE o.subject_id = ${subjectId} AND ${firstCoding}
+            AND coalesce(o.group_system, '') = c.gs AND coalesce(o.group_code, '') = c.gc${typeSql}${filtered}
+          ORDER BY o.high DESC NULLS LAST, o.rid DESC LIMIT ${params.add(max)}) latest
+       ORDER BY c.gs, c.gc, latest.high DESC NULLS LAST, latest.rid DESC`,
       params.values,
     );
     const matches = await readByRids(queryable(ctx), rows.map((row) => row.rid));
