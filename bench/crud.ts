@@ -6,7 +6,7 @@
  */
 import http from 'node:http';
 import pg from 'pg';
-import { argument, freshDatabase, median, percentile, startBenchServer, writeResults } from './support/bench-server.ts';
+import { argument, benchPool, freshDatabase, median, percentile, startBenchServer, writeResults } from './support/bench-server.ts';
 
 const runs = Number(argument('runs', '3'));
 const clients = Number(argument('clients', '8'));
@@ -81,7 +81,7 @@ async function throughServer(backend: 'postgres' | 'pglite') {
 
 async function rawBaseline() {
   const database = await freshDatabase('vc_rawcrud');
-  const pool = new pg.Pool({ connectionString: database.url, max: clients });
+  const pool = benchPool(database.url, clients);
   try {
     await pool.query('CREATE TABLE raw_patient (id text PRIMARY KEY, content text NOT NULL)');
     const ids: string[] = [];

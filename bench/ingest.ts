@@ -28,6 +28,8 @@ import { parseArgs } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { startChildServer, type ChildServer } from '../test/helpers/child-server.ts';
+import { benchPool } from './support/bench-server.ts';
+import { devicesBundle, readings } from './support/ble-readings.ts';
 
 const { values } = parseArgs({
   options: {
@@ -47,20 +49,6 @@ const batch = Number(values.batch);
 const requestsPerClient = Number(values.requests);
 const singles = Number(values.singles);
 const here = path.dirname(fileURLToPath(import.meta.url));
-const DEVICES = 100;
-const BASE_TIME = Date.UTC(2025, 0, 1);
-
-let clock = 0;
-/** Each reading gets its own second, so every reading is new (nothing is deduplicated away). */
-function readings(count: number): string {
-  const items: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const n = clock++;
-    const mac = `AA:BB:CC:00:00:${(n % DEVICES).toString(16).padStart(2, '0')}`;
-    items.push(`{"characteristic":"2A37","value":"00 ${(50 + (n % 80)).toString(16).padStart(2, '0')}","deviceId":"${mac}","timestamp":"${new Date(BASE_TIME + n * 1000).toISOString()}"}`);
-  }
-  return `[${items.join(',')}]`;
-}
 
 async function post(url: string, body: string): Promise<{ status: number; text: string }> {
   const response = await fetch(`${url}/$ingest?mapping=ble-gatt`, { method: 'POST', headers: { 'Content-Type': 'application/json', Accept: 'application/fhir+json' }, body });
@@ -68,15 +56,7 @@ async function post(url: string, body: string): Promise<{ status: number; text: 
 }
 
 async function setup(url: string): Promise<void> {
-  const entry = [];
-  for (let d = 0; d < DEVICES; d++) {
-    entry.push({ request: { method: 'PUT', url: `Patient/bench-p${d}` }, resource: { resourceType: 'Patient', id: `bench-p${d}`, name: [{ family: `Bench${d}` }] } });
-    entry.push({
-      request: { method: 'PUT', url: `Device/bench-d${d}` },
-      resource: { resourceType: 'Device', id: `bench-d${d}`, identifier: [{ system: 'http://hl7.org/fhir/sid/eui-48/bluetooth', value: `AA-BB-CC-00-00-${d.toString(16).toUpperCase().padStart(2, '0')}` }], patient: { reference: `Patient/bench-p${d}` } },
-    });
-  }
-  const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/fhir+json' }, body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
+  const response = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/fhir+json' }, body: devicesBundle() });
   if (response.status !== 200) throw new Error(`setup failed: ${response.status} ${await response.text()}`);
 }
 
@@ -187,9 +167,7 @@ async function runBackend(backend: 'postgres' | 'pglite'): Promise<Record<string
       server = undefined;
       let baseline: number;
       if (backend === 'postgres') {
-        const pool = new pg.Pool({ connectionString: databaseUrl, max: clients });
-        // An idle client cut off while the pool closes must not end the benchmark.
-        pool.on('error', () => {});
+        const pool = benchPool(databaseUrl!, clients);
         baseline = await rawBaseline({ query: (sql, params) => pool.query(sql, params as unknown[]), close: () => pool.end() }, samples);
         await pool.end();
       } else {

@@ -11,7 +11,7 @@ import zlib from 'node:zlib';
 import pg from 'pg';
 import { PGlite } from '@electric-sql/pglite';
 import os from 'node:os';
-import { argument, freshDatabase, median, REPO, startBenchServer, writeResults } from './support/bench-server.ts';
+import { argument, benchPool, freshDatabase, median, REPO, startBenchServer, writeResults } from './support/bench-server.ts';
 
 const SYNTHEA = path.resolve(REPO, '..', 'shared', 'synthea');
 const runs = Number(argument('runs', '3'));
@@ -59,7 +59,7 @@ const columns = (bundle: ReadonlyArray<readonly [string, string, string]>) => [b
 async function rawBaseline(backend: 'postgres' | 'pglite'): Promise<number> {
   if (backend === 'postgres') {
     const database = await freshDatabase('vc_raw');
-    const client = new pg.Pool({ connectionString: database.url, max: clients });
+    const client = benchPool(database.url, clients);
     try {
       await client.query(RAW_TABLE);
       const started = performance.now();

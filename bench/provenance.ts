@@ -37,6 +37,7 @@ import { leafHash, newSalt } from '../server/provenance/leaf.ts';
 import { openDatabase } from '../server/store/open-database.ts';
 import { startChildServer, type ChildServer } from '../test/helpers/child-server.ts';
 import { freshDatabase, median, percentile, REPO, writeResults } from './support/bench-server.ts';
+import { devicesBundle, readings } from './support/ble-readings.ts';
 
 const { values } = parseArgs({
   options: {
@@ -163,19 +164,6 @@ async function gas(): Promise<{ eventOnly: number; storageDesign: number }> {
 
 // ---------------------------------------------------------------- 3. the server
 
-const DEVICES = 100;
-const BASE_TIME = Date.UTC(2025, 0, 1);
-let clock = 0;
-
-function readings(count: number): string {
-  const items: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const n = clock++;
-    const mac = `AA:BB:CC:00:00:${(n % DEVICES).toString(16).padStart(2, '0')}`;
-    items.push(`{"characteristic":"2A37","value":"00 ${(50 + (n % 80)).toString(16).padStart(2, '0')}","deviceId":"${mac}","timestamp":"${new Date(BASE_TIME + n * 1000).toISOString()}"}`);
-  }
-  return `[${items.join(',')}]`;
-}
 
 async function request(url: string, method: string, body?: string): Promise<any> {
   const response = await fetch(url, { method, headers: { 'Content-Type': 'application/json', Accept: 'application/fhir+json' }, body });
@@ -185,15 +173,7 @@ async function request(url: string, method: string, body?: string): Promise<any>
 }
 
 async function setup(url: string): Promise<void> {
-  const entry = [];
-  for (let d = 0; d < DEVICES; d++) {
-    entry.push({ request: { method: 'PUT', url: `Patient/bench-p${d}` }, resource: { resourceType: 'Patient', id: `bench-p${d}` } });
-    entry.push({
-      request: { method: 'PUT', url: `Device/bench-d${d}` },
-      resource: { resourceType: 'Device', id: `bench-d${d}`, identifier: [{ system: 'http://hl7.org/fhir/sid/eui-48/bluetooth', value: `AA-BB-CC-00-00-${d.toString(16).toUpperCase().padStart(2, '0')}` }], patient: { reference: `Patient/bench-p${d}` } },
-    });
-  }
-  await request(url, 'POST', JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }));
+  await request(url, 'POST', devicesBundle());
   for (let i = 0; i < 2; i++) await request(`${url}/$ingest?mapping=ble-gatt`, 'POST', readings(200));
 }
 

@@ -35,6 +35,17 @@ export async function freshDatabase(prefix: string): Promise<{ url: string; drop
   };
 }
 
+/**
+ * A pg pool for baselines. pg-pool's end() resolves before its clients' sockets close, so a
+ * `DROP DATABASE … WITH (FORCE)` right after can kill a closing client: that error is expected
+ * during teardown and must not take the benchmark down.
+ */
+export function benchPool(connectionString: string, max: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString, max });
+  pool.on('error', () => {});
+  return pool;
+}
+
 /** The server as its own process (as in production), on a random port with a fresh data dir. */
 export async function startBenchServer(backend: 'postgres' | 'pglite', env: Record<string, string> = {}, execArgv: string[] = []): Promise<BenchServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'vc-bench-'));
