@@ -76,7 +76,8 @@ export const lastnOperation: OperationHandler = {
        ORDER BY c.gs, c.gc, latest.high DESC NULLS LAST, latest.rid DESC`,
       params.values,
     );
-    const matches = await readByRids(queryable(ctx), rows.map((row) => row.rid));
+    // A first coding repeated verbatim in one Observation gives it two index rows: list it once.
+    const matches = await readByRids(queryable(ctx), [...new Set(rows.map((row) => row.rid))]);
     const included = await resolveIncludesFor(ctx, search, matches, issues);
     const appliedAll: Array<[string, string]> = [[subject.type === 'Patient' ? 'patient' : 'subject', subject.type ? `${subject.type}/${subject.id}` : subject.id], ...applied, ['max', String(max)]];
     search.count = matches.length;
