@@ -17,6 +17,7 @@ import { useQuantityCanonicalizer } from './fhir/search/canonical-quantity.ts';
 import { searchParameters } from './fhir/search/definitions/search-parameters.ts';
 import { allowAll } from './http/authorization.ts';
 import { createApp } from './http/app.ts';
+import { startingHandler } from './http/starting-handler.ts';
 import { createLogger, type Logger } from './log.ts';
 import { migrate } from './store/migrate.ts';
 import { openDatabase } from './store/open-database.ts';
@@ -38,6 +39,7 @@ export interface RunningServer {
 export async function startServer(config: Config, log: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningServer> {
   // Listen first: with PORT=0 the port (and so the default BASE_URL) is only known once bound.
   const server = http.createServer();
+  server.on('request', startingHandler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.PORT, config.HOST, () => resolve());
@@ -91,6 +93,7 @@ async function startOn(server: Server, port: number, config: Config, log: Logger
   // Compile validation for every type before answering: "ready" means the first writes are not
   // slowed by compiling (about a second, once).
   prepareValidation();
+  server.off('request', startingHandler);
   server.on('request', app.app);
   server.keepAliveTimeout = 65_000;
   const url = `http://localhost:${port}/fhir`;

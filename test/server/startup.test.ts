@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../server/config.ts';
+import { startServer, type RunningServer } from '../../server/start.ts';
+import { tempDir } from '../helpers/test-server.ts';
+
+async function freePort(): Promise<number> {
+  const probe = net.createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as net.AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+describe('requests while the server starts', () => {
+  const dataDir = tempDir('startup');
+  let running: RunningServer | undefined;
+  afterAll(async () => {
+    await running?.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('are answered 503 with an OperationOutcome and Retry-After (never left hanging), then served once ready', async () => {
+    const port = await freePort();
+    const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', PROVENANCE: 'off', RISK_SCORING: 'off' }, []);
+    let ready = false;
+    const starting = startServer(config).then((server) => {
+      ready = true;
+      running = server;
+    });
+    const early: Array<{ status: number; retryAfter: string | null; body: any }> = [];
+    let liveness: number | undefined;
+    while (!ready) {
+      try {
+        // A request that hangs fails the test through this timeout.
+        const reply = await fetch(`http://127.0.0.1:${port}/fhir/metadata`, { signal: AbortSignal.timeout(5_000) });
+        const text = await reply.text();
+        if (!ready && reply.status === 503) early.push({ status: reply.status, retryAfter: reply.headers.get('retry-after'), body: JSON.parse(text) });
+        if (!ready && liveness === undefined && reply.status === 503) liveness = (await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5_000) })).status;
+      } catch (error) {
+        // Before the socket is bound the connection is refused; anything else is a failure.
+        if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED') throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await starting;
+    expect(early.length).toBeGreaterThan(0);
+    expect(early[0]).toMatchObject({ status: 503, retryAfter: '1', body: { resourceType: 'OperationOutcome', issue: [{ code: 'transient' }] } });
+    expect(liveness).toBe(200);
+    const served = await fetch(`http://127.0.0.1:${port}/fhir/metadata`);
+    expect(served.status).toBe(200);
+    expect(((await served.json()) as { resourceType: string }).resourceType).toBe('CapabilityStatement');
+  }, 120_000);
+});
