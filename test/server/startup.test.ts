@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../server/config.ts';
-import { startServer, type RunningServer } from '../../server/start.ts';
+import { startChildServer, type ChildServer } from '../helpers/child-server.ts';
 import { tempDir } from '../helpers/test-server.ts';
 
 async function freePort(): Promise<number> {
@@ -15,29 +14,27 @@ async function freePort(): Promise<number> {
 
 describe('requests while the server starts', () => {
   const dataDir = tempDir('startup');
-  let running: RunningServer | undefined;
+  let child: Promise<ChildServer> | undefined;
   afterAll(async () => {
-    await running?.close();
+    await (await child?.catch(() => undefined))?.kill('SIGTERM');
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('are answered 503 with an OperationOutcome and Retry-After (never left hanging), then served once ready', async () => {
     const port = await freePort();
-    const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'silent', PROVENANCE: 'off', RISK_SCORING: 'off' }, []);
+    // A separate process, so that the server's start-up work cannot stall this client's timers.
     let ready = false;
-    const starting = startServer(config).then((server) => {
-      ready = true;
-      running = server;
-    });
+    child = startChildServer({ PORT: String(port), DATA_DIR: dataDir, PROVENANCE: 'off', RISK_SCORING: 'off' });
+    const starting = child.then(() => void (ready = true));
     const early: Array<{ status: number; retryAfter: string | null; body: any }> = [];
     let liveness: number | undefined;
     while (!ready) {
       try {
-        // A request that hangs fails the test through this timeout.
-        const reply = await fetch(`http://127.0.0.1:${port}/fhir/metadata`, { signal: AbortSignal.timeout(5_000) });
+        // A request left hanging fails the test through this timeout (undici alone waits 5 minutes).
+        const reply = await fetch(`http://127.0.0.1:${port}/fhir/metadata`, { signal: AbortSignal.timeout(30_000) });
         const text = await reply.text();
         if (!ready && reply.status === 503) early.push({ status: reply.status, retryAfter: reply.headers.get('retry-after'), body: JSON.parse(text) });
-        if (!ready && liveness === undefined && reply.status === 503) liveness = (await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(5_000) })).status;
+        if (!ready && liveness === undefined && reply.status === 503) liveness = (await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(30_000) })).status;
       } catch (error) {
         // Before the socket is bound the connection is refused; anything else is a failure.
         if ((error as { cause?: { code?: string } }).cause?.code !== 'ECONNREFUSED') throw error;
