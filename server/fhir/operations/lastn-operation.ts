@@ -75,6 +75,9 @@ export const lastnOperation: OperationHandler = {
           ORDER BY o.high DESC NULLS LAST, o.rid DESC LIMIT ${params.add(max)}) latest
        ORDER BY c.gs, c.gc, latest.high DESC NULLS LAST, latest.rid DESC`,
       params.values,
+      // Without filters the text is fixed: a prepared statement saves its planning, which costs
+      // more than running it (2.5 ms against 1.9 ms on 1M resources).
+      applied.length === 0 ? `lastn-${subject.type ? 'typed' : 'untyped'}` : undefined,
     );
     // A first coding repeated verbatim in one Observation gives it two index rows: list it once.
     const matches = await readByRids(queryable(ctx), [...new Set(rows.map((row) => row.rid))]);
