@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { operationOutcome } from '../fhir/outcome.ts';
 
 /**
  * Answers requests that arrive while the server is bound but not ready (migrations, features,
@@ -12,10 +13,7 @@ export function startingHandler(request: IncomingMessage, response: ServerRespon
     response.end(JSON.stringify({ status: 'starting' }));
     return;
   }
-  const body = JSON.stringify({
-    resourceType: 'OperationOutcome',
-    issue: [{ severity: 'error', code: 'transient', diagnostics: 'The server is starting; retry shortly' }],
-  });
+  const body = JSON.stringify(operationOutcome([{ severity: 'error', code: 'transient', diagnostics: 'The server is starting; retry shortly' }]));
   // Drain the request body so a client still sending it gets the answer instead of a reset.
   request.resume();
   response.writeHead(503, { 'Content-Type': 'application/fhir+json', 'Retry-After': '1', Connection: 'close' });

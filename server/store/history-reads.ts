@@ -34,15 +34,7 @@ export async function readHistory(db: Queryable, query: HistoryQuery): Promise<H
   if (query.id !== undefined) {
     add('r.type = ?', query.type);
     add('r.id = ?', query.id);
-    if (query.since) add('v.last_updated >= ?::timestamptz', query.since);
-    if (query.before !== undefined) add('v.version < ?', query.before);
-    if (query.atHigh) add('v.last_updated < ?::timestamptz', query.atHigh);
-    if (query.atLow) {
-      add(
-        `NOT EXISTS (SELECT 1 FROM resource_version n WHERE n.rid = v.rid AND n.version = v.version + 1 AND n.last_updated <= ?::timestamptz)`,
-        query.atLow,
-      );
-    }
+    addWindow(add, query, 'v', 'v.version');
     params.push(query.count);
     const { rows } = await db.query<any>(
       `SELECT r.type, r.id, r.rid, v.version, v.last_updated, v.method, v.content, v.version AS position
@@ -54,15 +46,7 @@ export async function readHistory(db: Queryable, query: HistoryQuery): Promise<H
     return rows.map(toEntry);
   }
   if (query.type !== undefined) add('o.type = ?', query.type);
-  if (query.since) add('o.last_updated >= ?::timestamptz', query.since);
-  if (query.before !== undefined) add('o.seq < ?', query.before);
-  if (query.atHigh) add('o.last_updated < ?::timestamptz', query.atHigh);
-  if (query.atLow) {
-    add(
-      `NOT EXISTS (SELECT 1 FROM resource_version n WHERE n.rid = o.rid AND n.version = o.version + 1 AND n.last_updated <= ?::timestamptz)`,
-      query.atLow,
-    );
-  }
+  addWindow(add, query, 'o', 'o.seq');
   params.push(query.count);
   const { rows } = await db.query<any>(
     `SELECT o.type, o.id, o.rid, o.version, v.last_updated, v.method, v.content, o.seq AS position
@@ -72,6 +56,22 @@ export async function readHistory(db: Queryable, query: HistoryQuery): Promise<H
     params,
   );
   return rows.map(toEntry);
+}
+
+/**
+ * _since, the paging cursor and _at, on rows of `alias` (resource_version v or outbox o, both with
+ * rid, version and last_updated); `position` is the column the cursor pages on.
+ */
+function addWindow(add: (sql: string, value: unknown) => void, query: HistoryQuery, alias: string, position: string): void {
+  if (query.since) add(`${alias}.last_updated >= ?::timestamptz`, query.since);
+  if (query.before !== undefined) add(`${position} < ?`, query.before);
+  if (query.atHigh) add(`${alias}.last_updated < ?::timestamptz`, query.atHigh);
+  if (query.atLow) {
+    add(
+      `NOT EXISTS (SELECT 1 FROM resource_version n WHERE n.rid = ${alias}.rid AND n.version = ${alias}.version + 1 AND n.last_updated <= ?::timestamptz)`,
+      query.atLow,
+    );
+  }
 }
 
 function toEntry(row: any): HistoryEntry {
