@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from '../store/new-resource-id.ts';
 import type { DeviceIdentity } from '../../mappings/map-payloads.ts';
 import type { DeviceFacts } from '../../mappings/measurement.ts';
 import type { FhirServices } from '../fhir/context.ts';
@@ -114,8 +114,8 @@ export async function resolveIdentities(tx: Queryable, services: FhirServices, i
   const claimedIds = new Set<string>();
   if (createMode) {
     const wanted: Array<{ key: string; id: string }> = [];
-    for (const [key, identity] of deviceFacts) if (identity.identity === 'create' && !devices.has(key)) wanted.push({ key: `Device ${key}`, id: randomUUID() });
-    for (const key of patientIdentifiers.keys()) if (!patients.has(key)) wanted.push({ key: `Patient ${key}`, id: randomUUID() });
+    for (const [key, identity] of deviceFacts) if (identity.identity === 'create' && !devices.has(key)) wanted.push({ key: `Device ${key}`, id: newResourceId() });
+    for (const key of patientIdentifiers.keys()) if (!patients.has(key)) wanted.push({ key: `Patient ${key}`, id: newResourceId() });
     const claims = await claimKeys(tx, wanted);
     for (const { key, id, claimed } of claims) {
       shellIds.set(key, id);

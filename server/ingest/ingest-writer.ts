@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from '../store/new-resource-id.ts';
 import { INGEST_IDENTIFIER_SYSTEM } from '../../mappings/identity.ts';
 import type { DeviceIdentity } from '../../mappings/map-payloads.ts';
 import { asFhirError, type FhirServices } from '../fhir/context.ts';
@@ -119,7 +119,7 @@ export async function writeIngest(services: FhirServices, observations: MappedOb
       const stored = claim.claimed ? undefined : existing.get(claim.id);
       if (!stored || stored.deleted) {
         // New, or its Observation was deleted since: create (a deleted reading comes back as a new resource, as a conditional create would).
-        const id = claim.claimed ? claim.id : randomUUID();
+        const id = claim.claimed ? claim.id : newResourceId();
         if (!claim.claimed && services.db.kind === 'postgres') repoint.push({ key: claim.key, id });
         outcomes.push(operations.length);
         operations.push({ action: 'create', method: 'POST', type: 'Observation', id, resource: mapped.resource });

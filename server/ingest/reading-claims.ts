@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from '../store/new-resource-id.ts';
 import { INGEST_IDENTIFIER_SYSTEM } from '../../mappings/identity.ts';
 import type { FhirServices } from '../fhir/context.ts';
 import type { Queryable } from '../store/database.ts';
@@ -39,12 +39,12 @@ async function findByIngestIdentifier(tx: Queryable, services: FhirServices, key
 export async function claimReadings(tx: Queryable, services: FhirServices, keys: string[]): Promise<ReadingClaims> {
   if (services.db.kind === 'pglite') {
     const stored = await findByIngestIdentifier(tx, services, keys);
-    return { claims: keys.map((key) => (stored.has(key) ? { key, id: stored.get(key)!, claimed: false } : { key, id: randomUUID(), claimed: true })), repoint: [] };
+    return { claims: keys.map((key) => (stored.has(key) ? { key, id: stored.get(key)!, claimed: false } : { key, id: newResourceId(), claimed: true })), repoint: [] };
   }
   if (keys.length === 0) return { claims: [], repoint: [] };
   // One statement claims the keys and looks the newly claimed ones up in the token index (a
   // round trip less for every request, which is most of a single reading's latency).
-  const ids = keys.map(() => randomUUID());
+  const ids = keys.map(() => newResourceId());
   const { rows } = await tx.query<{ key: string; elsewhere: string | null }>(
     `WITH claimed AS (
        INSERT INTO ingest_key (key, resource_id)

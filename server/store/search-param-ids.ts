@@ -32,9 +32,15 @@ export class SearchParamIds {
     return this.ids.get(`${resourceType}.${code}`);
   }
 
+  /** Per definition object: index extraction asks for every parameter of every resource written. */
+  private readonly byDefinition = new WeakMap<SearchParamDefinition, number>();
+
   pidOf = (param: SearchParamDefinition): number => {
+    const known = this.byDefinition.get(param);
+    if (known !== undefined) return known;
     const pid = this.ids.get(`${param.resourceType}.${param.code}`);
     if (pid === undefined) throw new Error(`search parameter ${param.resourceType}.${param.code} has no id`);
+    this.byDefinition.set(param, pid);
     return pid;
   };
 }

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from '../../store/new-resource-id.ts';
 import type { CommittedWrite } from '../../store/repository.ts';
 import { asFhirError, type InteractionContext } from '../context.ts';
 import { bundleJson } from '../bundle-json.ts';
@@ -36,7 +36,7 @@ export async function processTransaction(ctx: InteractionContext, bundle: Record
       const type = req.path.split('/')[0];
       if (req.method === 'POST' && req.path.split('/').length === 1) {
         await withLocationAsync(index, async () => {
-          let id: string = randomUUID();
+          let id: string = newResourceId();
           const criteria = req.headers.ifNoneExist;
           if (criteria) {
             const earlier = seenCriteria.get(`${type}?${criteria}`);

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from '../../store/new-resource-id.ts';
 import type { InteractionContext } from '../context.ts';
 import { preconditionFailed } from '../outcome.ts';
 import type { FhirRequest, FhirResponse } from '../request.ts';
@@ -13,7 +13,7 @@ import { writeResponse } from './write-response.ts';
  * With If-None-Exist, an existing match is returned (200) instead of creating a duplicate;
  * several matches answer 412.
  */
-export async function planCreate(ctx: InteractionContext, request: FhirRequest, type: string, id: string = randomUUID()): Promise<WritePlan> {
+export async function planCreate(ctx: InteractionContext, request: FhirRequest, type: string, id: string = newResourceId()): Promise<WritePlan> {
   const resource = resourceFromBody(ctx, request, type);
   const criteria = request.headers.ifNoneExist;
   if (criteria) {

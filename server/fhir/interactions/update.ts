@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newResourceId } from '../../store/new-resource-id.ts';
 import type { InteractionContext } from '../context.ts';
 import { badRequest, preconditionFailed } from '../outcome.ts';
 import type { FhirRequest, FhirResponse } from '../request.ts';
@@ -25,7 +25,7 @@ export async function planUpdate(ctx: InteractionContext, request: FhirRequest, 
       if (bodyId !== undefined && bodyId !== targetId) {
         throw badRequest(`The id in the body ('${String(bodyId)}') is not the id of the resource the criteria match ('${targetId}')`, [`${type}.id`]);
       }
-    } else targetId = typeof bodyId === 'string' ? bodyId : randomUUID();
+    } else targetId = typeof bodyId === 'string' ? bodyId : newResourceId();
     if (request.body && typeof request.body === 'object' && !Array.isArray(request.body)) (request.body as Record<string, unknown>).id = targetId;
   }
   const resource = resourceFromBody(ctx, request, type, targetId);

@@ -113,10 +113,13 @@ function pushDate(rows: IndexRows, pid: number, range: DateRange | undefined): v
   rows.date.push([pid, instantText(range.low, MIN_TIME, '-infinity'), instantText(range.high, MAX_TIME, 'infinity')]);
 }
 
+const YEAR_1 = Date.parse('0001-01-01T00:00:00.000Z');
+const YEAR_10000 = Date.parse('+010000-01-01T00:00:00.000Z');
+
+/** ISO text of an instant; the open bounds and years outside 1–9999 are ±infinity. Runs for every date index row: one Date, no year arithmetic on the common path. */
 export function instantText(ms: number, bound: number, infinity: string): string {
-  const year = new Date(ms).getUTCFullYear();
-  if (ms <= MIN_TIME || ms >= MAX_TIME || year < 1 || year > 9999) return ms === bound || year < 1 || year > 9999 ? infinity : new Date(ms).toISOString();
-  return new Date(ms).toISOString();
+  if (ms > MIN_TIME && ms < MAX_TIME && ms >= YEAR_1 && ms < YEAR_10000) return new Date(ms).toISOString();
+  return ms === bound || ms < YEAR_1 || ms >= YEAR_10000 ? infinity : new Date(ms).toISOString();
 }
 
 export function addDate(rows: IndexRows, pid: number, { value, type }: TypedNode): void {
