@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { stringifyJson } from '../fhir/json/index.ts';
 import type { IngestCommitPlan, IngestProvenanceHook, IngestSource } from '../ingest/provenance-hook.ts';
 import type { WriteOperation } from '../store/repository.ts';
+import { SHARED_SUBJECT } from './anchor-window.ts';
+import type { KeySubjects } from './key-subject.ts';
 import { MAPPING_SYSTEM, ipfsEntity, participant } from './provenance-resource.ts';
 import { sealSource } from './source-seal.ts';
 import { unixfsCid } from './unixfs-cid.ts';
@@ -26,8 +28,12 @@ export interface SealedSource {
 
 const PREFIX = 'vc-ingest-';
 
-/** `stored` is called after a request with a source committed (the worker then stores the payload). */
-export function ingestProvenanceHook(stored: () => void = () => {}): IngestProvenanceHook {
+/**
+ * `stored` is called after a request with a source committed (the worker then stores the payload).
+ * With `subjects`, the patients whose keys will wrap the payload's data key are taken from the
+ * resources as this request writes them and kept with the sealed payload.
+ */
+export function ingestProvenanceHook(stored: () => void = () => {}, subjects?: KeySubjects): IngestProvenanceHook {
   return {
     async recordSource(source: IngestSource): Promise<SealedSource> {
       const { sealed, dek } = sealSource(payloadBytes(source.body));
@@ -38,8 +44,8 @@ export function ingestProvenanceHook(stored: () => void = () => {}): IngestProve
       if (!record || plan.targets.length === 0) return [];
       const id = `${PREFIX}${record.sourceId}`;
       await plan.tx.query(
-        `INSERT INTO provenance_ingest_source (source_id, received_at, cid, provenance_id, targets, sealed, dek) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-        [record.sourceId, plan.source.receivedAt, record.cid, id, plan.targets.map((t) => `${t.type}/${t.id}`), record.sealed, record.dek],
+        `INSERT INTO provenance_ingest_source (source_id, received_at, cid, provenance_id, targets, sealed, dek, subjects) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [record.sourceId, plan.source.receivedAt, record.cid, id, plan.targets.map((t) => `${t.type}/${t.id}`), record.sealed, record.dek, subjects ? targetSubjects(subjects, plan) : null],
       );
       return [{ action: 'create', method: 'POST', type: 'Provenance', id, resource: ingestProvenance(id, plan, record.cid) }];
     },
@@ -47,6 +53,17 @@ export function ingestProvenanceHook(stored: () => void = () => {}): IngestProve
       if (results.some((r) => r.type === 'Provenance' && isIngestProvenanceId(r.id))) stored();
     },
   };
+}
+
+/** Patients of the written resources (the shared key when none is in a patient compartment); undefined when a target came without its resource. */
+function targetSubjects(subjects: KeySubjects, plan: IngestCommitPlan): string[] | null {
+  const found = new Set<string>();
+  for (const target of plan.targets) {
+    if (!target.resource) return null;
+    const subject = subjects.of(target.type, target.id, target.resource);
+    if (subject !== SHARED_SUBJECT) found.add(subject);
+  }
+  return found.size > 0 ? [...found] : [SHARED_SUBJECT];
 }
 
 export function isIngestProvenanceId(id: string): boolean {

@@ -15,12 +15,13 @@ export function ingestSourceStage(deps: StageDeps & { subjects: KeySubjects }): 
   return {
     name: 'ingest-source',
     async run() {
-      const { rows } = await deps.db.query<{ source_id: string; cid: string; targets: string[]; sealed: Buffer; dek: Buffer }>(
-        `SELECT source_id, cid, targets, sealed, dek FROM provenance_ingest_source WHERE stored_at IS NULL ORDER BY received_at LIMIT 32`,
+      const { rows } = await deps.db.query<{ source_id: string; cid: string; targets: string[]; sealed: Buffer; dek: Buffer; subjects: string[] | null }>(
+        `SELECT source_id, cid, targets, sealed, dek, subjects FROM provenance_ingest_source WHERE stored_at IS NULL ORDER BY received_at LIMIT 32`,
       );
       for (const row of rows) {
         await deps.exclusive(async () => {
-          const subjects = await targetSubjects(deps.db, deps.subjects, row.targets);
+          // An erase that touched these targets meanwhile deleted this row (it runs under the same lock), so recorded subjects are never stale.
+          const subjects = row.subjects ?? (await targetSubjects(deps.db, deps.subjects, row.targets));
           const keys = await deps.backends.keys.patientKeys(subjects);
           const wrapped = Object.fromEntries([...keys].map(([subject, key]) => [subject, wrapKey(key, Buffer.from(row.dek)).toString('base64')]));
           const cid = await deps.backends.content.put(Buffer.from(row.sealed));
@@ -36,6 +37,7 @@ export function ingestSourceStage(deps: StageDeps & { subjects: KeySubjects }): 
   };
 }
 
+/** Rows written before ingest recorded its subjects: read the targets back. */
 async function targetSubjects(db: Queryable, subjects: KeySubjects, targets: string[]): Promise<string[]> {
   const keys = targets.map((target) => target.split('/'));
   const { rows } = await db.query<{ type: string; id: string; content: string | null }>(

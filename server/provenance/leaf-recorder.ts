@@ -14,7 +14,8 @@ interface VersionRow {
   id: string;
   version: number;
   content: string;
-  last_updated: Date;
+  /** As PostgreSQL prints it: only passed back, so not parsed into a Date. */
+  last_updated: string;
 }
 
 /**
@@ -28,7 +29,7 @@ export async function recordLeaves(db: Database, subjects: KeySubjects, events: 
   // The exact bytes the write path stored: resource_version.content, nothing re-serialised. A batch
   // is a contiguous run of the outbox (commit order), read by its seq range through primary keys.
   const { rows } = await db.query<VersionRow>(
-    `SELECT o.seq, o.rid, o.type, o.id, o.version, v.content, v.last_updated
+    `SELECT o.seq, o.rid, o.type, o.id, o.version, v.content, v.last_updated::text AS last_updated
        FROM outbox o JOIN resource_version v ON v.rid = o.rid AND v.version = o.version
       WHERE o.seq BETWEEN $1 AND $2 AND o.action <> 'delete' AND v.content IS NOT NULL
       ORDER BY o.seq`,
@@ -36,36 +37,28 @@ export async function recordLeaves(db: Database, subjects: KeySubjects, events: 
   );
   if (rows.length === 0) return 0;
   const salts = randomBytes(SALT_BYTES * rows.length);
-  const columns = {
-    seq: [] as string[], rid: [] as string[], version: [] as number[], type: [] as string[], id: [] as string[],
-    salt: [] as Buffer[], leaf: [] as Buffer[], subject: [] as string[], generated: [] as boolean[], committed: [] as string[],
-  };
   const bytes = rows.map((row) => Buffer.from(row.content));
-  rows.forEach((row, i) => {
-    const salt = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
-    const generated = row.type === 'Provenance' && isWindowProvenanceId(row.id);
-    columns.seq.push(row.seq);
-    columns.rid.push(row.rid);
-    columns.version.push(row.version);
-    columns.type.push(row.type);
-    columns.id.push(row.id);
-    columns.salt.push(salt);
-    columns.leaf.push(leafHash(salt, bytes[i]));
-    columns.subject.push(generated ? SHARED_SUBJECT : subjectOf(subjects, row));
-    columns.generated.push(generated);
-    columns.committed.push(row.last_updated.toISOString());
-  });
+  const saltOf = (i: number) => salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
+  const leaves = rows.map((row, i) => leafHash(saltOf(i), bytes[i]));
+  const generated = rows.map((row) => row.type === 'Provenance' && isWindowProvenanceId(row.id));
+  const patients = rows.map((row, i) => (generated[i] ? SHARED_SUBJECT : subjectOf(subjects, row)));
+  // Rows as one jsonb parameter (hashes as hex), as the write path sends them (store/json-rows.ts):
+  // node-postgres would escape every element of ten arrays with regular expressions.
+  const leafRows = rows.map((row, i) => [
+    row.seq, row.rid, row.version, row.type, row.id, saltOf(i).toString('hex'), leaves[i].toString('hex'), patients[i], generated[i], row.last_updated,
+  ]);
   const result = await db.query<{ leaf_no: string; rid: string; version: number }>(
     `INSERT INTO provenance_leaf (leaf_no, seq, rid, version, type, id, salt, leaf, subject, generated, committed_at)
      SELECT base.n + row_number() OVER (ORDER BY u.seq), u.seq, u.rid, u.version, u.type, u.id, u.salt, u.leaf, u.subject, u.generated, u.committed
-       FROM unnest($1::int8[], $2::int8[], $3::int4[], $4::text[], $5::text[], $6::bytea[], $7::bytea[], $8::text[], $9::bool[], $10::timestamptz[])
-            AS u(seq, rid, version, type, id, salt, leaf, subject, generated, committed),
+       FROM (SELECT (r->>0)::int8 AS seq, (r->>1)::int8 AS rid, (r->>2)::int4 AS version, r->>3 AS type, r->>4 AS id, decode(r->>5, 'hex') AS salt,
+                    decode(r->>6, 'hex') AS leaf, r->>7 AS subject, (r->>8)::bool AS generated, (r->>9)::timestamptz AS committed
+               FROM jsonb_array_elements($1::jsonb) AS r) AS u,
             (SELECT coalesce(max(leaf_no), 0) AS n FROM provenance_leaf) AS base
       WHERE NOT EXISTS (SELECT 1 FROM provenance_leaf p WHERE p.rid = u.rid AND p.version = u.version)
         -- A version erased since it was read above gets no leaf (and so keeps nothing of it here).
         AND EXISTS (SELECT 1 FROM resource_version v WHERE v.rid = u.rid AND v.version = u.version)
      RETURNING leaf_no, rid, version`,
-    [columns.seq, columns.rid, columns.version, columns.type, columns.id, columns.salt, columns.leaf, columns.subject, columns.generated, columns.committed],
+    [JSON.stringify(leafRows)],
   );
   if (recent) {
     const index = new Map(rows.map((row, i) => [`${row.rid}/${row.version}`, i]));
@@ -73,7 +66,7 @@ export async function recordLeaves(db: Database, subjects: KeySubjects, events: 
       const i = index.get(`${inserted.rid}/${inserted.version}`)!;
       recent.add(Number(inserted.leaf_no), {
         rid: Number(inserted.rid),
-        version: { type: rows[i].type, id: rows[i].id, version: String(rows[i].version), bytes: bytes[i], salt: columns.salt[i], leaf: columns.leaf[i], patient: columns.subject[i] },
+        version: { type: rows[i].type, id: rows[i].id, version: String(rows[i].version), bytes: bytes[i], salt: saltOf(i), leaf: leaves[i], patient: patients[i] },
       });
     }
   }

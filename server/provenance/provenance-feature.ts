@@ -76,7 +76,7 @@ export const provenanceFeature: ServerFeature = {
     services.operations.register(proofOperation({ db, backends, content }));
     services.operations.register(eraseOperation({ db, keys: backends.keys, subjects, recent, paramIds: services.paramIds, exclusive: (fn) => worker.exclusive(fn) }));
     services.operations.register(auditOperation({ db, backends, content, consumer: PROVENANCE_CONSUMER }));
-    setIngestProvenanceHook(services, ingestProvenanceHook(() => worker.wake('ingest')));
+    setIngestProvenanceHook(services, ingestProvenanceHook(() => worker.wake('ingest'), subjects));
 
     const pipeline: ProvenancePipeline = {
       backends,
