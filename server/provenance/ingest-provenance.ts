@@ -55,7 +55,7 @@ export function ingestProvenanceHook(stored: () => void = () => {}, subjects?: K
   };
 }
 
-/** Patients of the written resources (the shared key when none is in a patient compartment); undefined when a target came without its resource. */
+/** Patients of the written resources (the shared key when none is in a patient compartment); null when a target came without its resource (the worker then reads them back). */
 function targetSubjects(subjects: KeySubjects, plan: IngestCommitPlan): string[] | null {
   const found = new Set<string>();
   for (const target of plan.targets) {
