@@ -20,16 +20,23 @@ export async function claimKeys(tx: Queryable, wanted: Array<{ key: string; id: 
     [wanted.map((w) => w.key), wanted.map((w) => w.id)],
   );
   const claimed = new Set(rows.map((row) => row.key));
-  const others = wanted.filter((w) => !claimed.has(w.key)).map((w) => w.key);
-  const existing = new Map<string, string>();
-  if (others.length > 0) {
-    const found = await tx.query<{ key: string; resource_id: string }>(
-      `SELECT i.key, i.resource_id FROM json_array_elements_text($1::json) AS k(key) JOIN ingest_key i ON i.key = k.key`,
-      [JSON.stringify(others)],
-    );
-    for (const row of found.rows) existing.set(row.key, row.resource_id);
-  }
+  const existing = await heldKeys(tx, wanted.filter((w) => !claimed.has(w.key)).map((w) => w.key));
   return wanted.map((w) => (claimed.has(w.key) ? { key: w.key, id: w.id, claimed: true } : { key: w.key, id: existing.get(w.key) ?? w.id, claimed: false }));
+}
+
+/**
+ * The ids that keys another transaction claimed name. Run as its own statement after the claim:
+ * keys committed while the claim waited on them are visible only to a new snapshot.
+ */
+export async function heldKeys(tx: Queryable, keys: string[]): Promise<Map<string, string>> {
+  const held = new Map<string, string>();
+  if (keys.length === 0) return held;
+  const { rows } = await tx.query<{ key: string; resource_id: string }>(
+    `SELECT i.key, i.resource_id FROM json_array_elements_text($1::json) AS k(key) JOIN ingest_key i ON i.key = k.key`,
+    [JSON.stringify(keys)],
+  );
+  for (const row of rows) held.set(row.key, row.resource_id);
+  return held;
 }
 
 /** Points keys at other resources (a reading re-created after its Observation was deleted, or found created through REST). */

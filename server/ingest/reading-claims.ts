@@ -2,7 +2,7 @@ import { newResourceId } from '../store/new-resource-id.ts';
 import { INGEST_IDENTIFIER_SYSTEM } from '../../mappings/identity.ts';
 import type { FhirServices } from '../fhir/context.ts';
 import type { Queryable } from '../store/database.ts';
-import type { Claim } from './ingest-keys.ts';
+import { heldKeys, type Claim } from './ingest-keys.ts';
 
 export interface ReadingClaims {
   /** One per key, in order: claimed (new reading, id to create it at) or the id of the Observation that holds it. */
@@ -56,16 +56,7 @@ export async function claimReadings(tx: Queryable, services: FhirServices, keys:
     [JSON.stringify(keys.map((key, i) => ({ key, id: ids[i] }))), services.paramIds.pid('Observation', 'identifier'), INGEST_IDENTIFIER_SYSTEM],
   );
   const claimed = new Map(rows.map((row) => [row.key, row.elsewhere]));
-  const others = keys.filter((key) => !claimed.has(key));
-  const held = new Map<string, string>();
-  if (others.length > 0) {
-    // A separate statement: keys another transaction committed while this one waited on them are visible only to a new snapshot.
-    const found = await tx.query<{ key: string; resource_id: string }>(
-      `SELECT i.key, i.resource_id FROM json_array_elements_text($1::json) AS k(key) JOIN ingest_key i ON i.key = k.key`,
-      [JSON.stringify(others)],
-    );
-    for (const row of found.rows) held.set(row.key, row.resource_id);
-  }
+  const held = await heldKeys(tx, keys.filter((key) => !claimed.has(key)));
   const repoint: ReadingClaims['repoint'] = [];
   const claims: Claim[] = keys.map((key, i) => {
     if (!claimed.has(key)) return { key, id: held.get(key) ?? ids[i]!, claimed: false };

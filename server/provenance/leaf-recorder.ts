@@ -1,11 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../store/database.ts';
+import { jsonRows, jsonRowsSelect } from '../store/json-rows.ts';
 import type { OutboxEvent } from '../store/outbox.ts';
 import { SHARED_SUBJECT } from './anchor-window.ts';
 import type { KeySubjects } from './key-subject.ts';
 import { SALT_BYTES, leafHash } from './leaf.ts';
 import type { RecentLeaves } from './recent-leaves.ts';
 import { isWindowProvenanceId } from './window-provenance.ts';
+
+/** Leaf rows travel as one jsonb parameter, as the write path's rows do (store/json-rows.ts). */
+const LEAF_ROWS = jsonRowsSelect(
+  1,
+  ['int8', 'int8', 'int4', 'text', 'text', 'bytea', 'bytea', 'text', 'bool', 'timestamptz'],
+  ['seq', 'rid', 'version', 'type', 'id', 'salt', 'leaf', 'subject', 'generated', 'committed'],
+);
 
 interface VersionRow {
   seq: string;
@@ -42,23 +50,19 @@ export async function recordLeaves(db: Database, subjects: KeySubjects, events: 
   const leaves = rows.map((row, i) => leafHash(saltOf(i), bytes[i]));
   const generated = rows.map((row) => row.type === 'Provenance' && isWindowProvenanceId(row.id));
   const patients = rows.map((row, i) => (generated[i] ? SHARED_SUBJECT : subjectOf(subjects, row)));
-  // Rows as one jsonb parameter (hashes as hex), as the write path sends them (store/json-rows.ts):
-  // node-postgres would escape every element of ten arrays with regular expressions.
   const leafRows = rows.map((row, i) => [
     row.seq, row.rid, row.version, row.type, row.id, saltOf(i).toString('hex'), leaves[i].toString('hex'), patients[i], generated[i], row.last_updated,
   ]);
   const result = await db.query<{ leaf_no: string; rid: string; version: number }>(
     `INSERT INTO provenance_leaf (leaf_no, seq, rid, version, type, id, salt, leaf, subject, generated, committed_at)
      SELECT base.n + row_number() OVER (ORDER BY u.seq), u.seq, u.rid, u.version, u.type, u.id, u.salt, u.leaf, u.subject, u.generated, u.committed
-       FROM (SELECT (r->>0)::int8 AS seq, (r->>1)::int8 AS rid, (r->>2)::int4 AS version, r->>3 AS type, r->>4 AS id, decode(r->>5, 'hex') AS salt,
-                    decode(r->>6, 'hex') AS leaf, r->>7 AS subject, (r->>8)::bool AS generated, (r->>9)::timestamptz AS committed
-               FROM jsonb_array_elements($1::jsonb) AS r) AS u,
+       FROM (${LEAF_ROWS}) AS u,
             (SELECT coalesce(max(leaf_no), 0) AS n FROM provenance_leaf) AS base
       WHERE NOT EXISTS (SELECT 1 FROM provenance_leaf p WHERE p.rid = u.rid AND p.version = u.version)
         -- A version erased since it was read above gets no leaf (and so keeps nothing of it here).
         AND EXISTS (SELECT 1 FROM resource_version v WHERE v.rid = u.rid AND v.version = u.version)
      RETURNING leaf_no, rid, version`,
-    [JSON.stringify(leafRows)],
+    [jsonRows(leafRows)],
   );
   if (recent) {
     const index = new Map(rows.map((row, i) => [`${row.rid}/${row.version}`, i]));

@@ -10,8 +10,12 @@
  * quarter of PostgreSQL's CPU during ingestion; jsonb parses the parameter once. Measured on
  * 2,500 version rows: 110 ms with json, 35 ms with jsonb.
  */
-export function jsonRowsSelect(parameter: number, columnTypes: string[]): string {
-  const columns = columnTypes.map((type, index) => (type === 'text' ? `r->>${index}` : `(r->>${index})::${type}`));
+export function jsonRowsSelect(parameter: number, columnTypes: string[], names?: string[]): string {
+  const columns = columnTypes.map((type, index) => {
+    // bytea travels as hex text (Buffer#toString('hex')).
+    const value = type === 'text' ? `r->>${index}` : type === 'bytea' ? `decode(r->>${index}, 'hex')` : `(r->>${index})::${type}`;
+    return names ? `${value} AS ${names[index]}` : value;
+  });
   return `SELECT ${columns.join(', ')} FROM jsonb_array_elements($${parameter}::jsonb) AS r`;
 }
 

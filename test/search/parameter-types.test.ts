@@ -1,21 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresAvailable } from '../helpers/postgres.ts';
-import { startTestServer, type Backend, type TestServer } from '../helpers/test-server.ts';
+import { describe, expect, it } from 'vitest';
+import { serverPerBackend } from '../helpers/server-per-backend.ts';
+import type { Backend, TestServer } from '../helpers/test-server.ts';
 import { ids, loadSearchDataset } from './dataset.ts';
 
 /** http://hl7.org/fhir/R4/search.html §3.1.1.4 "Search Parameter Types", on both backends. */
 describe.each(['pglite', 'postgres'] as Backend[])('search parameter types on %s', (backend) => {
   let s: TestServer;
-  let skip = false;
-  beforeAll(async () => {
-    if (backend === 'postgres' && !(await postgresAvailable())) {
-      skip = true;
-      return;
-    }
-    s = await startTestServer(backend);
-    await loadSearchDataset(s);
-  });
-  afterAll(async () => s?.close());
+  const suite = serverPerBackend(backend, (server) => (s = server), loadSearchDataset);
   const search = async (query: string) => {
     const reply = await s.fhir('GET', query);
     expect(reply.status, reply.text.slice(0, 300)).toBe(200);
@@ -23,7 +14,7 @@ describe.each(['pglite', 'postgres'] as Backend[])('search parameter types on %s
   };
 
   it('number: precision of the search value decides equality (§3.1.1.4.1)', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     expect(await search('RiskAssessment?probability=0.25')).toEqual(['ra1']);
     // 0.3 means [0.25, 0.35): 0.25 is in; 0.2 means [0.15, 0.25): 0.25 is out.
     expect(await search('RiskAssessment?probability=0.3')).toEqual(['ra1']);
@@ -35,7 +26,7 @@ describe.each(['pglite', 'postgres'] as Backend[])('search parameter types on %s
   });
 
   it('date: values are ranges compared by prefix (§3.1.1.4.2)', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     expect(await search('Observation?date=2024-01-01')).toEqual(['bp1', 'hr1', 'temp1']);
     expect(await search('Observation?date=2024-01')).toEqual(['bp1', 'hr1', 'hr2', 'temp1']);
     expect(await search('Observation?date=2024-01-01T10:00:00Z')).toEqual(['hr1']);
@@ -55,7 +46,7 @@ describe.each(['pglite', 'postgres'] as Backend[])('search parameter types on %s
   });
 
   it('string: case- and accent-insensitive prefix; :exact and :contains (§3.1.1.4.3)', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     expect(await search('Patient?family=chal')).toEqual(['p1', 'p3']);
     expect(await search('Patient?family=MULLER')).toEqual(['p2']);
     expect(await search('Patient?name=peter')).toEqual(['p1']);
@@ -69,7 +60,7 @@ describe.each(['pglite', 'postgres'] as Backend[])('search parameter types on %s
   });
 
   it('uri: exact, :below and :above (§3.1.1.4.4)', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     expect(await search('ValueSet?url=http://example.org/ValueSet/hr-and-temp')).toEqual(['vs-hr-temp']);
     expect(await search('ValueSet?url=http://example.org/ValueSet')).toEqual([]);
     expect(await search('ValueSet?url:below=http://example.org/ValueSet')).toEqual(['vs-hr-temp']);
@@ -77,7 +68,7 @@ describe.each(['pglite', 'postgres'] as Backend[])('search parameter types on %s
   });
 
   it('token: code, system|code, |code, system| and implied systems (§3.1.1.4.5)', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     expect(await search('Observation?code=8867-4')).toEqual(['hr1', 'hr2', 'hr3']);
     expect(await search('Observation?code=http://loinc.org|8867-4')).toEqual(['hr1', 'hr2', 'hr3']);
     expect(await search('Observation?code=urn:iso:std:iso:11073:10101|147842')).toEqual(['hr2']);
@@ -95,7 +86,7 @@ describe.each(['pglite', 'postgres'] as Backend[])('search parameter types on %s
   });
 
   it('quantity: UCUM-normalized comparison across units (§3.1.1.4.6)', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     // 99.5 [degF] is 37.5 Cel: both temperatures are above 37 Cel, and the °F one is found in °F too.
     expect(await search('Observation?value-quantity=gt37|http://unitsofmeasure.org|Cel')).toEqual(['temp1', 'temp2']);
     expect(await search('Observation?value-quantity=37.5|http://unitsofmeasure.org|Cel')).toEqual(['temp1', 'temp2']);
@@ -112,7 +103,7 @@ describe.each(['pglite', 'postgres'] as Backend[])('search parameter types on %s
   });
 
   it('reference: Type/id, id, absolute local URL and :Type (§3.1.1.4.7)', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     expect(await search('Observation?subject=Patient/p2')).toEqual(['bp2', 'hr3', 'temp2']);
     expect(await search('Observation?subject=p2')).toEqual(['bp2', 'hr3', 'temp2']);
     expect(await search(`Observation?subject=${encodeURIComponent(s.baseUrl + '/Patient/p2')}`)).toEqual(['bp2', 'hr3', 'temp2']);
@@ -123,7 +114,7 @@ describe.each(['pglite', 'postgres'] as Backend[])('search parameter types on %s
   });
 
   it('composite: code and value from the same element (§3.1.1.4.8)', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     expect(await search('Observation?code-value-quantity=http://loinc.org|8867-4$gt100')).toEqual(['hr2']);
     expect(await search('Observation?code-value-quantity=8310-5$gt37|http://unitsofmeasure.org|Cel')).toEqual(['temp1', 'temp2']);
     // Systolic > 130 mmHg: bp1 (140). bp2 has 140 only as its diastolic, which must not pair with the systolic code.
@@ -135,7 +126,7 @@ describe.each(['pglite', 'postgres'] as Backend[])('search parameter types on %s
   });
 
   it('special parameters common to all resources: _id, _lastUpdated, _tag, _profile, _security, _source (§3.1.1.1)', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     expect(await search('Patient?_id=p1,p3')).toEqual(['p1', 'p3']);
     expect(await search('Patient?_tag=urn:tags|study-a')).toEqual(['p1']);
     expect(await search('Patient?_profile=http://example.org/StructureDefinition/my-patient')).toEqual(['p1']);

@@ -1,25 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresAvailable } from '../helpers/postgres.ts';
-import { startTestServer, type Backend, type TestServer } from '../helpers/test-server.ts';
+import { describe, expect, it } from 'vitest';
+import { serverPerBackend } from '../helpers/server-per-backend.ts';
+import type { Backend, TestServer } from '../helpers/test-server.ts';
 
 const backends: Backend[] = ['pglite', 'postgres'];
 
 describe.each(backends)('REST interactions on %s', (backend) => {
   let s: TestServer;
-  let skip = false;
-  beforeAll(async () => {
-    if (backend === 'postgres' && !(await postgresAvailable())) {
-      skip = true;
-      return;
-    }
-    s = await startTestServer(backend);
-  });
-  afterAll(async () => s?.close());
+  const suite = serverPerBackend(backend, (server) => (s = server));
 
   const patient = { resourceType: 'Patient', name: [{ family: 'Chalmers', given: ['Peter', 'James'] }], gender: 'male', birthDate: '1974-12-25' };
 
   it('creates with a server-assigned id and answers ETag, Last-Modified and a versioned Location', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     const created = await s.fhir('POST', 'Patient', { ...patient, id: 'client-chosen' });
     expect(created.status).toBe(201);
     expect(created.json.id).not.toBe('client-chosen');
@@ -33,7 +25,7 @@ describe.each(backends)('REST interactions on %s', (backend) => {
   });
 
   it('keeps decimal precision and the client element order byte for byte', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     const body = '{"resourceType":"Observation","status":"final","code":{"text":"x"},"valueQuantity":{"value":1.50,"unit":"mg"},"component":[{"code":{"text":"y"},"valueQuantity":{"value":72.0}}]}';
     const created = await s.fhir('POST', 'Observation', body);
     expect(created.status).toBe(201);
@@ -44,7 +36,7 @@ describe.each(backends)('REST interactions on %s', (backend) => {
   });
 
   it('updates, creates at a client id, and refuses a stale If-Match with 412', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     const created = await s.fhir('PUT', 'Patient/crud-1', { ...patient, id: 'crud-1' });
     expect(created.status).toBe(201);
     expect(created.headers.get('location')).toBe(`${s.baseUrl}/Patient/crud-1/_history/1`);
@@ -61,7 +53,7 @@ describe.each(backends)('REST interactions on %s', (backend) => {
   });
 
   it('does not create a version for an update that changes nothing', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     await s.fhir('PUT', 'Patient/crud-same', { ...patient, id: 'crud-same' });
     const again = await s.fhir('PUT', 'Patient/crud-same', { ...patient, id: 'crud-same' });
     expect(again.status).toBe(200);
@@ -69,7 +61,7 @@ describe.each(backends)('REST interactions on %s', (backend) => {
   });
 
   it('refuses an update whose body id or type does not match the URL', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     const wrongId = await s.fhir('PUT', 'Patient/crud-2', { ...patient, id: 'other' });
     expect(wrongId.status).toBe(400);
     expect(wrongId.json.issue[0].expression).toEqual(['Patient.id']);
@@ -79,7 +71,7 @@ describe.each(backends)('REST interactions on %s', (backend) => {
   });
 
   it('deletes: read answers 410 Gone, history keeps every version, delete is idempotent', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     await s.fhir('PUT', 'Patient/crud-3', { ...patient, id: 'crud-3' });
     const deleted = await s.fhir('DELETE', 'Patient/crud-3');
     expect(deleted.status).toBe(204);
@@ -98,7 +90,7 @@ describe.each(backends)('REST interactions on %s', (backend) => {
   });
 
   it('answers conditional reads with 304', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     const created = await s.fhir('PUT', 'Patient/crud-4', { ...patient, id: 'crud-4' });
     expect((await s.fhir('GET', 'Patient/crud-4', undefined, { 'If-None-Match': 'W/"1"' })).status).toBe(304);
     expect((await s.fhir('GET', 'Patient/crud-4', undefined, { 'If-None-Match': 'W/"7"' })).status).toBe(200);
@@ -108,7 +100,7 @@ describe.each(backends)('REST interactions on %s', (backend) => {
   });
 
   it('honours Prefer: return=minimal and return=OperationOutcome', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     const minimal = await s.fhir('POST', 'Patient', patient, { Prefer: 'return=minimal' });
     expect(minimal.status).toBe(201);
     expect(minimal.text).toBe('');
@@ -119,7 +111,7 @@ describe.each(backends)('REST interactions on %s', (backend) => {
   });
 
   it('applies _summary, _elements, _pretty and _format on reads', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     await s.fhir('PUT', 'Patient/crud-5', { ...patient, id: 'crud-5', text: { status: 'generated', div: '<div xmlns="http://www.w3.org/1999/xhtml">Peter</div>' }, photo: [{ contentType: 'image/png', data: 'AAAA' }] });
     const elements = await s.fhir('GET', 'Patient/crud-5?_elements=gender');
     expect(Object.keys(elements.json).sort()).toEqual(['gender', 'id', 'meta', 'resourceType']);
@@ -145,7 +137,7 @@ describe.each(backends)('REST interactions on %s', (backend) => {
   });
 
   it('reads every R4 resource type the definitions name', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     const capability = (await s.fhir('GET', 'metadata')).json;
     const types = capability.rest[0].resource.map((r: any) => r.type);
     expect(types.length).toBe(146);

@@ -1,21 +1,13 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { postgresAvailable } from '../helpers/postgres.ts';
-import { startTestServer, type Backend, type TestServer } from '../helpers/test-server.ts';
+import { describe, expect, it } from 'vitest';
+import { serverPerBackend } from '../helpers/server-per-backend.ts';
+import type { Backend, TestServer } from '../helpers/test-server.ts';
 
 describe.each(['pglite', 'postgres'] as Backend[])('group commit on %s', (backend) => {
   let s: TestServer;
-  let skip = false;
-  beforeAll(async () => {
-    if (backend === 'postgres' && !(await postgresAvailable())) {
-      skip = true;
-      return;
-    }
-    s = await startTestServer(backend);
-  });
-  afterAll(async () => s?.close());
+  const suite = serverPerBackend(backend, (server) => (s = server));
 
   it('concurrent writes share transactions but fail alone: a stale If-Match does not take others down', async (t) => {
-    if (skip) return t.skip();
+    if (suite.absent) return t.skip();
     await s.fhir('PUT', 'Patient/gc', { resourceType: 'Patient', id: 'gc' });
     const creates = Array.from({ length: 40 }, (_, i) => s.fhir('POST', 'Observation', { resourceType: 'Observation', status: 'final', code: { text: `gc${i}` } }));
     const stale = Array.from({ length: 5 }, () => s.fhir('PUT', 'Patient/gc', { resourceType: 'Patient', id: 'gc', gender: 'other' }, { 'If-Match': 'W/"7"' }));

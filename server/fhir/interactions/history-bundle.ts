@@ -1,4 +1,5 @@
 import { countHistory, readHistory, type HistoryQuery } from '../../store/history-reads.ts';
+import { pagingCursor } from '../paging-cursor.ts';
 import { queryable, type InteractionContext } from '../context.ts';
 import { bundleJson, queryString, type BundleLink } from '../bundle-json.ts';
 import { badRequest } from '../outcome.ts';
@@ -40,12 +41,9 @@ export async function historyResponse(ctx: InteractionContext, request: FhirRequ
         applied.push([name, value]);
         break;
       }
-      case '_cursor': {
-        const cursor = Number(value);
-        if (!Number.isInteger(cursor) || cursor < 0) throw badRequest(`Invalid paging cursor '${value}'`, ['_cursor'], 'value');
-        query.before = cursor;
+      case '_cursor':
+        query.before = pagingCursor(value);
         break;
-      }
       case '_total':
         if (value === 'accurate') wantTotal = true;
         break;

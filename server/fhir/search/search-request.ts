@@ -1,4 +1,5 @@
 import { badRequest } from '../outcome.ts';
+import { pagingCursor } from '../paging-cursor.ts';
 
 /** Parameters that shape the result rather than filter it. */
 export const RESULT_PARAMETERS = new Set([
@@ -65,12 +66,9 @@ export function parseSearchRequest(types: string[], query: Array<[string, string
         request.offset = offset;
         break;
       }
-      case '_cursor': {
-        const cursor = Number(value);
-        if (!Number.isInteger(cursor) || cursor < 0) throw badRequest(`Invalid paging cursor '${value}'`, ['_cursor'], 'value');
-        request.cursor = cursor;
+      case '_cursor':
+        request.cursor = pagingCursor(value);
         break;
-      }
       case '_sort':
         for (const key of value.split(',').map((k) => k.trim()).filter(Boolean)) {
           request.sort.push(key.startsWith('-') ? { code: key.slice(1), descending: true } : { code: key, descending: false });
