@@ -5,11 +5,22 @@ import type { Repository } from './repository.ts';
 export interface OutboxEvent {
   seq: number;
   commitId: number;
+  /** The resource's row id (resource.rid), with version naming the stored version. */
+  rid: number;
   type: string;
   id: string;
   version: number;
   action: 'create' | 'update' | 'delete';
   lastUpdated: string;
+}
+
+/** What a handler may need to know about the batch beyond its events. */
+export interface OutboxBatch {
+  /**
+   * The first batch since this process took the consumer (start, or the lease regained): batches
+   * before it may have been handled elsewhere, so state kept in memory between batches is stale.
+   */
+  resumed: boolean;
 }
 
 export interface ConsumerOptions {
@@ -54,12 +65,13 @@ export class Outbox {
 
   async read(after: number, limit: number): Promise<OutboxEvent[]> {
     const { rows } = await this.db.query<any>(
-      'SELECT seq, commit_id, type, id, version, action, last_updated FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2',
+      'SELECT seq, commit_id, rid, type, id, version, action, last_updated FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2',
       [after, limit],
     );
     return rows.map((row) => ({
       seq: Number(row.seq),
       commitId: Number(row.commit_id),
+      rid: Number(row.rid),
       type: row.type,
       id: row.id,
       version: row.version,
@@ -73,7 +85,7 @@ export class Outbox {
     return Number(rows[0].seq ?? 0);
   }
 
-  subscribe(name: string, handler: (events: OutboxEvent[]) => Promise<void>, options: ConsumerOptions = {}): OutboxConsumer {
+  subscribe(name: string, handler: (events: OutboxEvent[], batch: OutboxBatch) => Promise<void>, options: ConsumerOptions = {}): OutboxConsumer {
     const batchSize = options.batchSize ?? 500;
     const idleMs = options.idleMs ?? 1000;
     const retryMs = options.retryMs ?? 1000;
@@ -112,6 +124,7 @@ export class Outbox {
         }
         try {
           position = await this.cursor(name);
+          let resumed = true;
           settleWaiters();
           // Another process may take the consumer over if our session (and so the lease) is lost.
           while (!stopped && lease.isHeld()) {
@@ -122,13 +135,14 @@ export class Outbox {
               continue;
             }
             try {
-              await handler(events);
+              await handler(events, { resumed });
             } catch (error) {
               this.log.warn({ err: error, consumer: name, fromSeq: events[0].seq }, 'outbox consumer failed; retrying the batch');
               await sleep(retryMs);
               continue;
             }
             position = events[events.length - 1].seq;
+            resumed = false;
             await this.db.query(
               `INSERT INTO outbox_cursor (consumer, seq, updated_at) VALUES ($1, $2, now())
                ON CONFLICT (consumer) DO UPDATE SET seq = EXCLUDED.seq, updated_at = now()`,

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { FhirServices, InteractionContext } from '../fhir/context.ts';
-import type { OutboxEvent } from '../store/outbox.ts';
+import type { OutboxBatch, OutboxEvent } from '../store/outbox.ts';
 import type { DeliveryQueue, NewDelivery } from './delivery-queue.ts';
 import { CriteriaError, matchingNow, parseCriteria, type Criteria } from './subscription-criteria.ts';
 import { reviewSubscription } from './subscription-review.ts';
@@ -30,7 +30,7 @@ export interface SubscriptionConsumerDeps {
   wake(): void;
 }
 
-export function subscriptionConsumer(deps: SubscriptionConsumerDeps): (events: OutboxEvent[]) => Promise<void> {
+export function subscriptionConsumer(deps: SubscriptionConsumerDeps): (events: OutboxEvent[], batch?: OutboxBatch) => Promise<void> {
   const { services, directory, queue } = deps;
   const ctx: InteractionContext = { services, principal: { kind: 'system', subject: 'subscriptions' }, requestId: 'subscriptions' };
   const parsed = new Map<string, Criteria | undefined>();
@@ -48,8 +48,8 @@ export function subscriptionConsumer(deps: SubscriptionConsumerDeps): (events: O
     return parsed.get(s.criteria);
   };
 
-  return async (events) => {
-    const subscriptions = await directory.current();
+  return async (events, batch) => {
+    const subscriptions = await directory.current(events, batch?.resumed ?? true);
     const changed = new Map<string, number>();
     for (const e of events) if (e.type === 'Subscription') changed.set(e.id, e.seq);
     // A subscription activated in this batch notifies only what was committed after the client's
