@@ -183,7 +183,7 @@ async function perObservation(backend: Backend): Promise<{ p50: number; p99: num
       const [written] = await s.server.services.repository.write([
         { action: 'update', method: 'PUT', type: 'Observation', id, resource: heartRate(id, `h${p}`, new Date(START + 23 * HOUR + (i + 21) * 1000).toISOString(), rand(45, 140)) },
       ]);
-      const event = { seq: 0, commitId: 0, type: 'Observation', id, version: written.version, action: 'create' as const, lastUpdated: written.lastUpdated };
+      const event = { seq: 0, commitId: 0, rid: written.rid, type: 'Observation', id, version: written.version, action: 'create' as const, lastUpdated: written.lastUpdated };
       const t0 = performance.now();
       const outcome = await handle([event]);
       if (i >= 0) {

@@ -3,6 +3,7 @@ import type { SearchParamIds } from '../store/search-param-ids.ts';
 import { compartmentResourceTypes } from '../fhir/search/compartments.ts';
 import type { KeyStore } from './key-store.ts';
 import type { KeySubjects } from './key-subject.ts';
+import type { CommittedContent } from './committed-content.ts';
 import type { RecentLeaves } from './recent-leaves.ts';
 import { erasureKey } from './version-verification.ts';
 
@@ -11,6 +12,8 @@ export interface ErasureDeps {
   keys: KeyStore;
   subjects: KeySubjects;
   recent: RecentLeaves;
+  /** Versions committed but not yet hashed: emptied, so none of the patient's JSON lingers in memory. */
+  committed: CommittedContent;
   paramIds: SearchParamIds;
   /** AnchorWorker.exclusive: no bundle is sealed while a patient is being erased. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
@@ -74,6 +77,7 @@ export async function erasePatient(deps: ErasureDeps, patientId: string): Promis
     });
     // Last, still under the lock: whatever the consumer read of the patient meanwhile never reaches a bundle.
     deps.recent.forget(subject, new Set(allRids));
+    deps.committed.clear();
     return result;
   });
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../store/database.ts';
+import type { CommittedContent } from './committed-content.ts';
 import { jsonRows, jsonRowsSelect } from '../store/json-rows.ts';
 import type { OutboxEvent } from '../store/outbox.ts';
 import { SHARED_SUBJECT } from './anchor-window.ts';
@@ -16,13 +17,13 @@ const LEAF_ROWS = jsonRowsSelect(
 );
 
 interface VersionRow {
-  seq: string;
-  rid: string;
+  seq: string | number;
+  rid: string | number;
   type: string;
   id: string;
   version: number;
   content: string;
-  /** As PostgreSQL prints it: only passed back, so not parsed into a Date. */
+  /** As PostgreSQL prints it, or the outbox event's ISO instant: only passed back, so not parsed into a Date. */
   last_updated: string;
 }
 
@@ -32,17 +33,15 @@ interface VersionRow {
  * Deletions carry no stored bytes and get no leaf. At-least-once delivery is harmless: a version
  * that already has a leaf keeps its first salt and number. Returns how many leaves were added.
  */
-export async function recordLeaves(db: Database, subjects: KeySubjects, events: readonly OutboxEvent[], recent?: RecentLeaves): Promise<number> {
+export async function recordLeaves(
+  db: Database,
+  subjects: KeySubjects,
+  events: readonly OutboxEvent[],
+  recent?: RecentLeaves,
+  committed?: CommittedContent,
+): Promise<number> {
   if (!events.some((event) => event.action !== 'delete')) return 0;
-  // The exact bytes the write path stored: resource_version.content, nothing re-serialised. A batch
-  // is a contiguous run of the outbox (commit order), read by its seq range through primary keys.
-  const { rows } = await db.query<VersionRow>(
-    `SELECT o.seq, o.rid, o.type, o.id, o.version, v.content, v.last_updated::text AS last_updated
-       FROM outbox o JOIN resource_version v ON v.rid = o.rid AND v.version = o.version
-      WHERE o.seq BETWEEN $1 AND $2 AND o.action <> 'delete' AND v.content IS NOT NULL
-      ORDER BY o.seq`,
-    [events[0].seq, events[events.length - 1].seq],
-  );
+  const rows = handedOver(events, committed) ?? (await storedVersions(db, events));
   if (rows.length === 0) return 0;
   const salts = randomBytes(SALT_BYTES * rows.length);
   const bytes = rows.map((row) => Buffer.from(row.content));
@@ -75,6 +74,36 @@ export async function recordLeaves(db: Database, subjects: KeySubjects, events: 
     }
   }
   return result.rows.length;
+}
+
+/**
+ * The batch's versions from what this process committed, or undefined when any is missing there
+ * (another process wrote it, a restart came between, the handoff dropped it): then all are read.
+ */
+function handedOver(events: readonly OutboxEvent[], committed: CommittedContent | undefined): VersionRow[] | undefined {
+  if (!committed) return undefined;
+  const rows: VersionRow[] = [];
+  let complete = true;
+  for (const event of events) {
+    if (event.action === 'delete') continue;
+    // Taken even after a miss, so a batch read from the database leaves nothing behind to pile up.
+    const content = committed.take(event.rid, event.version);
+    if (content === undefined) complete = false;
+    else if (complete) rows.push({ seq: event.seq, rid: event.rid, type: event.type, id: event.id, version: event.version, content, last_updated: event.lastUpdated });
+  }
+  return complete ? rows : undefined;
+}
+
+/** The exact bytes the write path stored: resource_version.content, nothing re-serialised. A batch is a contiguous run of the outbox (commit order), read by its seq range through primary keys. */
+async function storedVersions(db: Database, events: readonly OutboxEvent[]): Promise<VersionRow[]> {
+  const { rows } = await db.query<VersionRow>(
+    `SELECT o.seq, o.rid, o.type, o.id, o.version, v.content, v.last_updated::text AS last_updated
+       FROM outbox o JOIN resource_version v ON v.rid = o.rid AND v.version = o.version
+      WHERE o.seq BETWEEN $1 AND $2 AND o.action <> 'delete' AND v.content IS NOT NULL
+      ORDER BY o.seq`,
+    [events[0].seq, events[events.length - 1].seq],
+  );
+  return rows;
 }
 
 function subjectOf(subjects: KeySubjects, row: VersionRow): string {

@@ -2,8 +2,10 @@ import type { ServerFeature, StartedFeature } from '../feature.ts';
 import type { FhirServices } from '../fhir/context.ts';
 import { setIngestProvenanceHook } from '../ingest/provenance-hook.ts';
 import type { OutboxConsumer } from '../store/outbox.ts';
+import type { CommittedWrite } from '../store/repository.ts';
 import { AnchorWorker } from './anchor-worker.ts';
 import { auditOperation } from './audit-operation.ts';
+import { CommittedContent } from './committed-content.ts';
 import { openBackends, type ProvenanceBackends } from './backends.ts';
 import { eraseOperation } from './erase-operation.ts';
 import { ingestProvenanceHook } from './ingest-provenance.ts';
@@ -52,6 +54,9 @@ export const provenanceFeature: ServerFeature = {
     const subjects = new KeySubjects(services.registry, config.BASE_URL);
     const content = new VerifiedContent(backends.content);
     const recent = new RecentLeaves();
+    const committed = new CommittedContent();
+    const remember = (results: CommittedWrite[]) => committed.remember(results);
+    repository.events.on('committed', remember);
     let worker: AnchorWorker;
     const stage: StageDeps = { db, repository, backends, log, recent, exclusive: (fn) => worker.exclusive(fn), wake: (lane) => worker.wake(lane) };
     worker = new AnchorWorker({
@@ -66,7 +71,7 @@ export const provenanceFeature: ServerFeature = {
     const consumer = outbox.subscribe(
       PROVENANCE_CONSUMER,
       async (events) => {
-        if ((await recordLeaves(db, subjects, events, recent)) > 0) worker.wake('build');
+        if ((await recordLeaves(db, subjects, events, recent, committed)) > 0) worker.wake('build');
       },
       { batchSize: 2_000, idleMs: 1_000, retryMs: 1_000 },
     );
@@ -74,7 +79,7 @@ export const provenanceFeature: ServerFeature = {
 
     services.operations.register(verifyOperation({ db, backends, content }));
     services.operations.register(proofOperation({ db, backends, content }));
-    services.operations.register(eraseOperation({ db, keys: backends.keys, subjects, recent, paramIds: services.paramIds, exclusive: (fn) => worker.exclusive(fn) }));
+    services.operations.register(eraseOperation({ db, keys: backends.keys, subjects, recent, committed, paramIds: services.paramIds, exclusive: (fn) => worker.exclusive(fn) }));
     services.operations.register(auditOperation({ db, backends, content, consumer: PROVENANCE_CONSUMER }));
     setIngestProvenanceHook(services, ingestProvenanceHook(() => worker.wake('ingest'), subjects));
 
@@ -97,6 +102,7 @@ export const provenanceFeature: ServerFeature = {
     return {
       stop: async () => {
         setIngestProvenanceHook(services, undefined);
+        repository.events.off('committed', remember);
         pipelines.delete(services);
         await consumer.stop();
         await worker.stop();

@@ -58,7 +58,7 @@ const COMMIT_ORDER_LOCK = 7_341_002;
  * downstream runs inline: consumers read the outbox.
  */
 export class Repository {
-  /** Emits 'committed' after every commit that wrote outbox events (wakes local consumers). */
+  /** Emits 'committed' (with the CommittedWrite[]) after every commit that wrote outbox events: wakes local consumers. */
   readonly events = new EventEmitter();
 
   constructor(
@@ -105,7 +105,7 @@ export class Repository {
     const written = results.filter((result) => result.action !== 'none').length;
     if (written === 0) return;
     this.statistics?.recordWrites(written);
-    this.events.emit('committed');
+    this.events.emit('committed', results);
   }
 
   /** Set by the server: keeps planner statistics fresh during bulk loads. */
