@@ -4,21 +4,24 @@ import { exporter } from 'ipfs-unixfs-exporter';
 import { importBytes } from 'ipfs-unixfs-importer';
 import { CID } from 'multiformats/cid';
 import type { ContentStore } from './content-store.ts';
+import { SyncBlockWriter } from './sync-block-writer.ts';
 import { ProvenanceFailureError } from './errors.ts';
 import { kuboV1ImporterOptions, singleBlockCid } from './unixfs-cid.ts';
 
 /**
  * The default content store: UnixFS blocks in files under DATA_DIR/blocks, no networking. The block
  * layout is blockstore-fs's (the one Helia uses), so a Helia node can later serve the same directory.
- * Blocks are written to a temporary file and renamed into place: a killed process leaves whole
- * blocks or none (without fsync, a power cut can still lose the last writes).
+ * Blocks are written by SyncBlockWriter (same layout, synchronous writes) and read through
+ * blockstore-fs.
  */
 export class EmbeddedContentStore implements ContentStore {
   private readonly blockstore: FsBlockstore;
+  private readonly writer: SyncBlockWriter;
   private readonly opened: Promise<void>;
 
   constructor(dataDir: string) {
     this.blockstore = new FsBlockstore(path.join(dataDir, 'blocks'));
+    this.writer = new SyncBlockWriter(path.join(dataDir, 'blocks'));
     this.opened = this.blockstore.open();
   }
 
@@ -27,10 +30,10 @@ export class EmbeddedContentStore implements ContentStore {
     try {
       const single = singleBlockCid(bytes);
       if (single) {
-        await this.blockstore.put(single, bytes);
+        this.writer.put(single, bytes);
         return single.toString();
       }
-      const { cid } = await importBytes(bytes, this.blockstore, kuboV1ImporterOptions());
+      const { cid } = await importBytes(bytes, this.writer, kuboV1ImporterOptions());
       return cid.toString();
     } catch (err) {
       throw new ProvenanceFailureError('content', 'could not write blocks to the embedded store', { cause: err });
