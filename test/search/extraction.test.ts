@@ -5,6 +5,7 @@ import { exampleFileNames, readDefinitionFile } from '../../conformance/definiti
 import { parseJson, withPlainNumbers } from '../../server/fhir/json/index.ts';
 import { searchParameters } from '../../server/fhir/search/definitions/search-parameters.ts';
 import { compileExtractor } from '../../server/fhir/search/definitions/compile-extractor.ts';
+import { extractIndexRows } from '../../server/fhir/search/index/extract-index.ts';
 
 describe('compiled search-parameter extractors', () => {
   it('yield exactly what fhirpath.js yields, on every R4 example and every parameter', () => {
@@ -52,5 +53,17 @@ describe('compiled search-parameter extractors', () => {
     expect(registry.param('Observation', 'combo-code-value-quantity')!.aliasOf!.codes.sort()).toEqual(['code-value-quantity', 'component-code-value-quantity']);
     expect(registry.param('Observation', 'code')!.aliasOf).toBeUndefined();
     expect(registry.param('Observation', 'patient')!.extract).toBeUndefined();
+  });
+
+  it('gives CodeableConcept.text a token row only when no coding display already says it', () => {
+    const registry = searchParameters();
+    const codeRows = (code: Record<string, unknown>) => {
+      const rows = extractIndexRows({ resourceType: 'Observation', status: 'final', code }, registry.paramsFor('Observation').values(), { baseUrl: 'http://x/fhir', pidOf: () => 7 });
+      return rows.token.filter(([, system, value]) => system !== 'http://hl7.org/fhir/observation-status' && value !== 'final');
+    };
+    const loinc = { system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' };
+    expect(codeRows({ coding: [loinc], text: 'heart  RATE' })).toEqual([[7, 'http://loinc.org', '8867-4', 'heart rate']]);
+    expect(codeRows({ coding: [loinc], text: 'Pulse' })).toEqual([[7, 'http://loinc.org', '8867-4', 'heart rate'], [7, null, null, 'pulse']]);
+    expect(codeRows({ text: 'Mood' })).toEqual([[7, null, null, 'mood']]);
   });
 });

@@ -58,14 +58,21 @@ function addToken(rows: IndexRows, pid: number, { value, type, system }: TypedNo
     case 'Coding':
       if (value.code !== undefined || value.system !== undefined) rows.token.push([pid, value.system ?? null, value.code ?? null, textOf(value.display)]);
       return;
-    case 'CodeableConcept':
+    case 'CodeableConcept': {
+      const text = typeof value.text === 'string' ? textOf(value.text) : undefined;
+      let textIndexed = false;
       for (const coding of value.coding ?? []) {
         if (coding && (coding.code !== undefined || coding.system !== undefined)) {
-          rows.token.push([pid, coding.system ?? null, coding.code ?? null, textOf(coding.display)]);
+          const display = textOf(coding.display);
+          rows.token.push([pid, coding.system ?? null, coding.code ?? null, display]);
+          if (text !== null && display === text) textIndexed = true;
         }
       }
-      if (typeof value.text === 'string') rows.token.push([pid, null, null, textOf(value.text)]);
+      // :text only asks whether some row of the parameter starts with the words, so a text that
+      // repeats a coding's display (device Observations: "heart rate" twice) needs no row of its own.
+      if (text !== undefined && !textIndexed) rows.token.push([pid, null, null, text]);
       return;
+    }
     case 'Identifier':
       if (value.value !== undefined || value.system !== undefined) rows.token.push([pid, value.system ?? null, value.value ?? null, textOf(value.type?.text)]);
       if (typeof value.value === 'string') {
