@@ -52,34 +52,35 @@ export async function recordLeaves(
   const leafRows = rows.map((row, i) => [
     row.seq, row.rid, row.version, row.type, row.id, saltOf(i).toString('hex'), leaves[i].toString('hex'), patients[i], generated[i], row.last_updated,
   ]);
-  const result = await db.query<{ leaf_no: string; rid: string; version: number }>(
-    `INSERT INTO provenance_leaf (leaf_no, seq, rid, version, type, id, salt, leaf, subject, generated, committed_at)
-     SELECT base.n + row_number() OVER (ORDER BY u.seq), u.seq, u.rid, u.version, u.type, u.id, u.salt, u.leaf, u.subject, u.generated, u.committed
-       FROM (${LEAF_ROWS}) AS u,
-            (SELECT coalesce(max(leaf_no), 0) AS n FROM provenance_leaf) AS base
-      WHERE NOT EXISTS (SELECT 1 FROM provenance_leaf p WHERE p.rid = u.rid AND p.version = u.version)
-        -- A version erased since it was read above gets no leaf (and so keeps nothing of it here).
-        AND EXISTS (SELECT 1 FROM resource_version v WHERE v.rid = u.rid AND v.version = u.version)
-     RETURNING leaf_no, rid, version`,
+  // Leaf numbers continue densely in seq order over the rows actually added, so when every row
+  // is added (the usual case) row i is leaf first + i: only two numbers come back, not a row per leaf.
+  const { rows: [added] } = await db.query<{ added: string | number; first: string | number | null }>(
+    `WITH added AS (
+       INSERT INTO provenance_leaf (leaf_no, seq, rid, version, type, id, salt, leaf, subject, generated, committed_at)
+       SELECT base.n + row_number() OVER (ORDER BY u.seq), u.seq, u.rid, u.version, u.type, u.id, u.salt, u.leaf, u.subject, u.generated, u.committed
+         FROM (${LEAF_ROWS}) AS u,
+              (SELECT coalesce(max(leaf_no), 0) AS n FROM provenance_leaf) AS base
+        WHERE NOT EXISTS (SELECT 1 FROM provenance_leaf p WHERE p.rid = u.rid AND p.version = u.version)
+          -- A version erased since it was read above gets no leaf (and so keeps nothing of it here).
+          AND EXISTS (SELECT 1 FROM resource_version v WHERE v.rid = u.rid AND v.version = u.version)
+       RETURNING leaf_no)
+     SELECT count(*) AS added, min(leaf_no) AS first FROM added`,
     [jsonRows(leafRows)],
   );
-  if (recent) {
-    const index = new Map(rows.map((row, i) => [`${row.rid}/${row.version}`, i]));
-    for (const inserted of result.rows) {
-      const i = index.get(`${inserted.rid}/${inserted.version}`)!;
-      recent.add(Number(inserted.leaf_no), {
-        rid: Number(inserted.rid),
-        version: { type: rows[i].type, id: rows[i].id, version: String(rows[i].version), bytes: bytes[i], salt: saltOf(i), leaf: leaves[i], patient: patients[i] },
+  const count = Number(added.added);
+  // A redelivered batch with some leaves already recorded is not kept: the window builder reads it.
+  if (recent && count === rows.length) {
+    const first = Number(added.first);
+    rows.forEach((row, i) => {
+      recent.add(first + i, {
+        rid: Number(row.rid),
+        version: { type: row.type, id: row.id, version: String(row.version), bytes: bytes[i], salt: saltOf(i), leaf: leaves[i], patient: patients[i] },
       });
-    }
+    });
   }
-  return result.rows.length;
+  return count;
 }
 
-/**
- * The batch's versions from what this process committed, or undefined when any is missing there
- * (another process wrote it, a restart came between, the handoff dropped it): then all are read.
- */
 function handedOver(events: readonly OutboxEvent[], committed: CommittedContent | undefined): VersionRow[] | undefined {
   if (!committed) return undefined;
   const rows: VersionRow[] = [];
