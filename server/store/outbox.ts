@@ -29,12 +29,32 @@ export interface ConsumerOptions {
   idleMs?: number;
   /** Back-off after a failing handler; the same batch is retried (at-least-once). */
   retryMs?: number;
+  /**
+   * Asked before each batch except a resumed one: resource types the handler needs to see for now,
+   * or undefined for all. Given types, the consumer skips straight past other events (no rows read
+   * for them, the handler not called) and stops a batch at the first event of those types, so a
+   * handler whose interest widens with that event sees everything after it.
+   */
+  only?: () => readonly string[] | undefined;
 }
 
 export interface OutboxConsumer {
   stop(): Promise<void>;
   /** Resolves once the consumer has processed every event committed before the call. */
   drained(): Promise<void>;
+}
+
+function toEvents(rows: any[]): OutboxEvent[] {
+  return rows.map((row) => ({
+    seq: Number(row.seq),
+    commitId: Number(row.commit_id),
+    rid: Number(row.rid),
+    type: row.type,
+    id: row.id,
+    version: row.version,
+    action: row.action,
+    lastUpdated: new Date(row.last_updated).toISOString(),
+  }));
 }
 
 function leaseKey(name: string): number {
@@ -68,16 +88,31 @@ export class Outbox {
       'SELECT seq, commit_id, rid, type, id, version, action, last_updated FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2',
       [after, limit],
     );
-    return rows.map((row) => ({
-      seq: Number(row.seq),
-      commitId: Number(row.commit_id),
-      rid: Number(row.rid),
-      type: row.type,
-      id: row.id,
-      version: row.version,
-      action: row.action,
-      lastUpdated: row.last_updated.toISOString(),
-    }));
+    return toEvents(rows);
+  }
+
+  /**
+   * The first event of the given types after `after`, and how far the outbox was read: to that
+   * event, or to the head when there is none. Head and event come from one snapshot, and seq order
+   * is commit order, so nothing can later appear at or below the position returned.
+   */
+  private async readBatch(after: number, limit: number): Promise<{ events: OutboxEvent[]; through: number }> {
+    const events = await this.read(after, limit);
+    return { events, through: events.length > 0 ? events[events.length - 1].seq : after };
+  }
+
+  async readFirstOf(after: number, types: readonly string[]): Promise<{ events: OutboxEvent[]; through: number }> {
+    const { rows } = await this.db.query<any>(
+      `WITH head AS (SELECT coalesce(max(seq), 0) AS seq FROM outbox)
+       SELECT h.seq AS head, o.seq, o.commit_id, o.rid, o.type, o.id, o.version, o.action, o.last_updated
+         FROM head h LEFT JOIN LATERAL (
+           SELECT * FROM outbox WHERE seq > $1 AND seq <= h.seq AND type = ANY($2::text[]) ORDER BY seq LIMIT 1) o ON true`,
+      [after, types],
+    );
+    const row = rows[0];
+    if (row.seq === null || row.seq === undefined) return { events: [], through: Math.max(after, Number(row.head)) };
+    const [event] = toEvents([row]);
+    return { events: [event], through: event.seq };
   }
 
   async headSeq(): Promise<number> {
@@ -128,21 +163,24 @@ export class Outbox {
           settleWaiters();
           // Another process may take the consumer over if our session (and so the lease) is lost.
           while (!stopped && lease.isHeld()) {
-            const events = await this.read(position, batchSize);
-            if (events.length === 0) {
+            const types = resumed ? undefined : options.only?.();
+            const { events, through } = types ? await this.readFirstOf(position, types) : await this.readBatch(position, batchSize);
+            if (through <= position) {
               settleWaiters();
               await sleep(idleMs);
               continue;
             }
-            try {
-              await handler(events, { resumed });
-            } catch (error) {
-              this.log.warn({ err: error, consumer: name, fromSeq: events[0].seq }, 'outbox consumer failed; retrying the batch');
-              await sleep(retryMs);
-              continue;
+            if (events.length > 0) {
+              try {
+                await handler(events, { resumed });
+              } catch (error) {
+                this.log.warn({ err: error, consumer: name, fromSeq: events[0].seq }, 'outbox consumer failed; retrying the batch');
+                await sleep(retryMs);
+                continue;
+              }
+              resumed = false;
             }
-            position = events[events.length - 1].seq;
-            resumed = false;
+            position = through;
             await this.db.query(
               `INSERT INTO outbox_cursor (consumer, seq, updated_at) VALUES ($1, $2, now())
                ON CONFLICT (consumer) DO UPDATE SET seq = EXCLUDED.seq, updated_at = now()`,

@@ -17,6 +17,11 @@ export class SubscriptionDirectory {
 
   constructor(private readonly db: Queryable) {}
 
+  /** Known to hold no Subscription at all (false until first loaded). */
+  get empty(): boolean {
+    return this.loaded && this.cache.size === 0;
+  }
+
   /** A copy the caller may change while it works on the batch. */
   async current(events: readonly OutboxEvent[], resumed: boolean): Promise<Map<string, SubscriptionView>> {
     if (resumed || !this.loaded) await this.reload();

@@ -23,16 +23,18 @@ export const subscriptionsFeature: ServerFeature = {
     await websocket.attach(host.server);
     const worker = new DeliveryWorker(services.db, services.repository, queue, settings, services.log);
     worker.start();
+    const directory = new SubscriptionDirectory(services.db);
     const consumer = outbox.subscribe(
       SUBSCRIPTIONS_CONSUMER,
       subscriptionConsumer({
         services,
-        directory: new SubscriptionDirectory(services.db),
+        directory,
         queue,
         ping: (ids) => websocket.notify(ids),
         wake: () => worker.wake(),
       }),
-      { batchSize: 1000, idleMs: 500 },
+      // With no Subscription stored, only a new Subscription can matter: a device stream's events are skipped unread.
+      { batchSize: 1000, idleMs: 500, only: () => (directory.empty ? ['Subscription'] : undefined) },
     );
     return {
       async stop() {

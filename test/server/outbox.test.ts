@@ -42,6 +42,50 @@ describe('transactional outbox', () => {
     }
   });
 
+  it('skips past events of types a consumer does not need, stopping at the first one it does', async () => {
+    const s = await startTestServer('pglite');
+    try {
+      await s.fhir('PUT', 'Patient/only-a', { resourceType: 'Patient', id: 'only-a' });
+      const batches: Array<{ events: string[]; resumed: boolean }> = [];
+      let wantsAll = false;
+      const consumer = s.server.outbox.subscribe(
+        'test-only',
+        async (events, batch) => {
+          batches.push({ events: events.map((e) => `${e.type}/${e.id}`), resumed: batch.resumed });
+          if (events.some((e) => e.type === 'Device')) wantsAll = true;
+        },
+        { idleMs: 20, only: () => (wantsAll ? undefined : ['Device']) },
+      );
+      await consumer.drained();
+      // The first batch after taking the consumer is read whole, whatever the handler wants.
+      expect(batches).toEqual([{ events: ['Patient/only-a'], resumed: true }]);
+      await s.fhir('PUT', 'Patient/only-b', { resourceType: 'Patient', id: 'only-b' });
+      await s.fhir('PUT', 'Patient/only-c', { resourceType: 'Patient', id: 'only-c' });
+      await consumer.drained();
+      expect(batches).toHaveLength(1);
+      const head = await s.server.outbox.headSeq();
+      expect(await s.server.outbox.cursor('test-only')).toBe(head);
+      // One transaction: the Device is the batch's end, so the Patient after it still arrives.
+      const bundle = await s.fhir('POST', '', {
+        resourceType: 'Bundle', type: 'transaction',
+        entry: [
+          { request: { method: 'PUT', url: 'Patient/only-d' }, resource: { resourceType: 'Patient', id: 'only-d' } },
+          { request: { method: 'PUT', url: 'Device/only-e' }, resource: { resourceType: 'Device', id: 'only-e' } },
+          { request: { method: 'PUT', url: 'Patient/only-f' }, resource: { resourceType: 'Patient', id: 'only-f' } },
+        ],
+      });
+      expect(bundle.status).toBe(200);
+      await consumer.drained();
+      expect(batches.slice(1)).toEqual([
+        { events: ['Device/only-e'], resumed: false },
+        { events: ['Patient/only-f'], resumed: false },
+      ]);
+      await consumer.stop();
+    } finally {
+      await s.close();
+    }
+  });
+
   const backends = ['pglite', 'postgres'] as const;
   for (const backend of backends) {
     it(`loses no acknowledged write and no event across kill -9 in a write stream (${backend})`, async (t) => {
