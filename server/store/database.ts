@@ -13,6 +13,11 @@ export interface Queryable {
    * only for fixed SQL texts on hot paths.
    */
   query<R = Record<string, any>>(sql: string, params?: unknown[], name?: string): Promise<QueryResult<R>>;
+  /**
+   * Bulk insert through `COPY table (columns) FROM`, where the engine takes COPY data in-process
+   * (PGlite); absent elsewhere, and callers then insert through jsonRowsSelect.
+   */
+  copyRows?(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void>;
 }
 
 export interface Database extends Queryable {

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PGlite, type Transaction } from '@electric-sql/pglite';
+import { copyText } from './copy-text.ts';
 import type { Database, Lease, Queryable, QueryResult } from './database.ts';
 
 /**
@@ -24,6 +25,10 @@ export class PgliteDatabase implements Database {
     return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
   }
 
+  copyRows(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void> {
+    return copyInto(this.db, table, columns, rows);
+  }
+
   async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
     return this.db.transaction(async (tx: Transaction) => {
       const wrapped: Queryable = {
@@ -31,6 +36,7 @@ export class PgliteDatabase implements Database {
           const result = await tx.query<R>(sql, params as any[]);
           return { rows: result.rows, rowCount: result.affectedRows ?? result.rows.length };
         },
+        copyRows: (table, columns, rows) => copyInto(tx, table, columns, rows),
       };
       return fn(wrapped);
     });
@@ -53,4 +59,14 @@ export class PgliteDatabase implements Database {
   async close(): Promise<void> {
     await this.db.close();
   }
+}
+
+/**
+ * COPY from a Blob PGlite mounts as /dev/blob. Measured in PGlite on index-table rows: ~2–3 µs a
+ * row less than unpacking a jsonb parameter, text building included — at 17 rows per ingested
+ * reading, about a tenth of the embedded database's time per reading.
+ */
+async function copyInto(db: Pick<PGlite, 'query'> | Transaction, table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(`COPY ${table} (${columns.join(', ')}) FROM '/dev/blob'`, [], { blob: new Blob([copyText(rows)]) });
 }

@@ -49,6 +49,8 @@ interface CurrentRow {
   content: string | null;
 }
 
+const VERSION_ROWS = jsonRowsSelect(1, ['int8', 'int4', 'timestamptz', 'text', 'text']);
+
 /** Serializes commits' outbox sequence numbers so seq order equals commit order (PostgreSQL). */
 const COMMIT_ORDER_LOCK = 7_341_002;
 
@@ -214,10 +216,8 @@ export class Repository {
       );
     }
     if (versionRows.length > 0) {
-      await tx.query(
-        `INSERT INTO resource_version (rid, version, last_updated, method, content) ${jsonRowsSelect(1, ['int8', 'int4', 'timestamptz', 'text', 'text'])}`,
-        [jsonRows(versionRows)],
-      );
+      if (tx.copyRows) await tx.copyRows('resource_version', ['rid', 'version', 'last_updated', 'method', 'content'], versionRows);
+      else await tx.query(`INSERT INTO resource_version (rid, version, last_updated, method, content) ${VERSION_ROWS}`, [jsonRows(versionRows)]);
     }
     await deleteIndexRows(tx, reindexed);
     await writeIndexRows(tx, newIndex);
