@@ -1,5 +1,6 @@
 import { INDEX_TABLES, type IndexRows, type IndexTable } from '../fhir/search/index/index-rows.ts';
 import type { Queryable } from './database.ts';
+import { insertRows } from './bulk-insert.ts';
 import { jsonRows, jsonRowsSelect } from './json-rows.ts';
 
 /** Column names and PostgreSQL array types per index table, in IndexRows tuple order. */
@@ -37,17 +38,15 @@ const INSERT_SQL = Object.fromEntries(
 ) as Record<IndexTable, string>;
 
 /**
- * Writes index rows of many resources with one statement per table (COPY where the engine has it
- * in-process, else an INSERT of rows sent as one JSON parameter): a transaction of a thousand
+ * Writes index rows of many resources with one statement per table (COPY for large batches where
+ * the engine has it in-process, else an INSERT of rows sent as one JSON parameter): a transaction of a thousand
  * Observations costs ten statements, not thousands.
  */
 export async function writeIndexRows(tx: Queryable, entries: Array<{ rid: number; rows: IndexRows }>): Promise<void> {
   for (const table of INDEX_TABLES) {
     const rows: unknown[][] = [];
     for (const { rid, rows: indexRows } of entries) for (const row of indexRows[table]) rows.push([rid, ...row]);
-    if (rows.length === 0) continue;
-    if (tx.copyRows) await tx.copyRows(`idx_${table}`, COLUMN_NAMES[table], rows);
-    else await tx.query(INSERT_SQL[table], [jsonRows(rows)]);
+    await insertRows(tx, `idx_${table}`, COLUMN_NAMES[table], rows, () => tx.query(INSERT_SQL[table], [jsonRows(rows)]));
   }
 }
 

@@ -10,6 +10,7 @@ import { jsonRows, jsonRowsSelect } from './json-rows.ts';
 import { VersionConflictError } from './write-errors.ts';
 import type { StatisticsKeeper } from './statistics-keeper.ts';
 import { GroupCommit } from './group-commit.ts';
+import { insertRows } from './bulk-insert.ts';
 
 export type WriteAction = 'create' | 'update' | 'delete';
 
@@ -215,10 +216,9 @@ export class Repository {
         columns(resourceUpdates, 4),
       );
     }
-    if (versionRows.length > 0) {
-      if (tx.copyRows) await tx.copyRows('resource_version', ['rid', 'version', 'last_updated', 'method', 'content'], versionRows);
-      else await tx.query(`INSERT INTO resource_version (rid, version, last_updated, method, content) ${VERSION_ROWS}`, [jsonRows(versionRows)]);
-    }
+    await insertRows(tx, 'resource_version', ['rid', 'version', 'last_updated', 'method', 'content'], versionRows, () =>
+      tx.query(`INSERT INTO resource_version (rid, version, last_updated, method, content) ${VERSION_ROWS}`, [jsonRows(versionRows)]),
+    );
     await deleteIndexRows(tx, reindexed);
     await writeIndexRows(tx, newIndex);
     return results;
@@ -232,16 +232,15 @@ export class Repository {
     const { rows } = await tx.query<{ seq: number }>(`SELECT nextval('outbox_seq') AS seq FROM generate_series(1, $1::int)`, [events.length]);
     const seqs = rows.map((row) => row.seq);
     const columns = ['seq', 'commit_id', 'rid', 'type', 'id', 'version', 'action', 'last_updated'];
-    if (tx.copyRows) {
-      await tx.copyRows('outbox', columns, events.map((e, i) => [seqs[i], seqs[0], e.rid, e.type, e.id, e.version, e.action, e.lastUpdated]));
-    } else {
-      await tx.query(
+    const outboxRows = events.map((e, i) => [seqs[i], seqs[0], e.rid, e.type, e.id, e.version, e.action, e.lastUpdated]);
+    await insertRows(tx, 'outbox', columns, outboxRows, () =>
+      tx.query(
         `INSERT INTO outbox (${columns.join(', ')})
          SELECT s, $2::int8, r, t, i, v, a, l FROM unnest($1::int8[], $3::int8[], $4::text[], $5::text[], $6::int4[], $7::text[], $8::timestamptz[])
            AS u(s, r, t, i, v, a, l)`,
         [seqs, seqs[0], ...(['rid', 'type', 'id', 'version', 'action', 'lastUpdated'] as const).map((key) => events.map((e) => e[key]))],
-      );
-    }
+      ),
+    );
     if (this.db.kind === 'postgres') await tx.query(`NOTIFY outbox`);
   }
 }
