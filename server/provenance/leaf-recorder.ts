@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../store/database.ts';
-import type { CommittedContent } from './committed-content.ts';
 import { jsonRows, jsonRowsSelect } from '../store/json-rows.ts';
 import type { OutboxEvent } from '../store/outbox.ts';
 import { SHARED_SUBJECT } from './anchor-window.ts';
+import type { CommittedContent } from './committed-content.ts';
 import type { KeySubjects } from './key-subject.ts';
 import { SALT_BYTES, leafHash } from './leaf.ts';
 import type { RecentLeaves } from './recent-leaves.ts';
@@ -95,7 +95,10 @@ function handedOver(events: readonly OutboxEvent[], committed: CommittedContent 
   return complete ? rows : undefined;
 }
 
-/** The exact bytes the write path stored: resource_version.content, nothing re-serialised. A batch is a contiguous run of the outbox (commit order), read by its seq range through primary keys. */
+/**
+ * The exact bytes the write path stored: resource_version.content, nothing re-serialised. A batch
+ * is a contiguous run of the outbox (commit order), read by its seq range through primary keys.
+ */
 async function storedVersions(db: Database, events: readonly OutboxEvent[]): Promise<VersionRow[]> {
   const { rows } = await db.query<VersionRow>(
     `SELECT o.seq, o.rid, o.type, o.id, o.version, v.content, v.last_updated::text AS last_updated

@@ -39,8 +39,8 @@ const INSERT_SQL = Object.fromEntries(
 
 /**
  * Writes index rows of many resources with one statement per table (COPY for large batches where
- * the engine has it in-process, else an INSERT of rows sent as one JSON parameter): a transaction of a thousand
- * Observations costs ten statements, not thousands.
+ * the engine has it in-process, else an INSERT of rows sent as one JSON parameter): a transaction
+ * of a thousand Observations costs ten statements, not thousands.
  */
 export async function writeIndexRows(tx: Queryable, entries: Array<{ rid: number; rows: IndexRows }>): Promise<void> {
   for (const table of INDEX_TABLES) {

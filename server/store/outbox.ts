@@ -91,16 +91,16 @@ export class Outbox {
     return toEvents(rows);
   }
 
-  /**
-   * The first event of the given types after `after`, and how far the outbox was read: to that
-   * event, or to the head when there is none. Head and event come from one snapshot, and seq order
-   * is commit order, so nothing can later appear at or below the position returned.
-   */
   private async readBatch(after: number, limit: number): Promise<{ events: OutboxEvent[]; through: number }> {
     const events = await this.read(after, limit);
     return { events, through: events.length > 0 ? events[events.length - 1].seq : after };
   }
 
+  /**
+   * The first event of the given types after `after`, and how far the outbox was read: to that
+   * event, or to the head when there is none. Head and event come from one snapshot, and seq order
+   * is commit order, so nothing can later appear at or below the position returned.
+   */
   async readFirstOf(after: number, types: readonly string[]): Promise<{ events: OutboxEvent[]; through: number }> {
     const { rows } = await this.db.query<any>(
       `WITH head AS (SELECT coalesce(max(seq), 0) AS seq FROM outbox)

@@ -231,11 +231,11 @@ export class Repository {
     if (this.db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [COMMIT_ORDER_LOCK]);
     const { rows } = await tx.query<{ seq: number }>(`SELECT nextval('outbox_seq') AS seq FROM generate_series(1, $1::int)`, [events.length]);
     const seqs = rows.map((row) => row.seq);
-    const columns = ['seq', 'commit_id', 'rid', 'type', 'id', 'version', 'action', 'last_updated'];
+    const outboxColumns = ['seq', 'commit_id', 'rid', 'type', 'id', 'version', 'action', 'last_updated'];
     const outboxRows = events.map((e, i) => [seqs[i], seqs[0], e.rid, e.type, e.id, e.version, e.action, e.lastUpdated]);
-    await insertRows(tx, 'outbox', columns, outboxRows, () =>
+    await insertRows(tx, 'outbox', outboxColumns, outboxRows, () =>
       tx.query(
-        `INSERT INTO outbox (${columns.join(', ')})
+        `INSERT INTO outbox (${outboxColumns.join(', ')})
          SELECT s, $2::int8, r, t, i, v, a, l FROM unnest($1::int8[], $3::int8[], $4::text[], $5::text[], $6::int4[], $7::text[], $8::timestamptz[])
            AS u(s, r, t, i, v, a, l)`,
         [seqs, seqs[0], ...(['rid', 'type', 'id', 'version', 'action', 'lastUpdated'] as const).map((key) => events.map((e) => e[key]))],
