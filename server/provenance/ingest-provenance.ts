@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { stringifyJson } from '../fhir/json/index.ts';
 import type { IngestCommitPlan, IngestProvenanceHook, IngestSource } from '../ingest/provenance-hook.ts';
 import type { WriteOperation } from '../store/repository.ts';
-import { SHARED_SUBJECT } from './anchor-window.ts';
 import type { KeySubjects } from './key-subject.ts';
 import { MAPPING_SYSTEM, ipfsEntity, participant } from './provenance-resource.ts';
 import { sealSource } from './source-seal.ts';
@@ -57,13 +56,8 @@ export function ingestProvenanceHook(stored: () => void = () => {}, subjects?: K
 
 /** Patients of the written resources (the shared key when none is in a patient compartment); null when a target came without its resource (the worker then reads them back). */
 function targetSubjects(subjects: KeySubjects, plan: IngestCommitPlan): string[] | null {
-  const found = new Set<string>();
-  for (const target of plan.targets) {
-    if (!target.resource) return null;
-    const subject = subjects.of(target.type, target.id, target.resource);
-    if (subject !== SHARED_SUBJECT) found.add(subject);
-  }
-  return found.size > 0 ? [...found] : [SHARED_SUBJECT];
+  if (plan.targets.some((target) => !target.resource)) return null;
+  return subjects.payloadSubjects(plan.targets.map((target) => ({ type: target.type, id: target.id, resource: target.resource! })));
 }
 
 export function isIngestProvenanceId(id: string): boolean {

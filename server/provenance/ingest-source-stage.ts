@@ -1,5 +1,4 @@
 import type { Queryable } from '../store/database.ts';
-import { SHARED_SUBJECT } from './anchor-window.ts';
 import type { WorkerStage } from './anchor-worker.ts';
 import { ProvenanceFailureError } from './errors.ts';
 import type { KeySubjects } from './key-subject.ts';
@@ -46,8 +45,5 @@ async function targetSubjects(db: Queryable, subjects: KeySubjects, targets: str
        JOIN resource_version v ON v.rid = r.rid AND v.version = r.version`,
     [keys.map((k) => k[0]), keys.map((k) => k[1])],
   );
-  const found = new Set<string>();
-  for (const row of rows) if (row.content) found.add(subjects.of(row.type, row.id, JSON.parse(row.content) as Record<string, unknown>));
-  const patients = [...found].filter((subject) => subject !== SHARED_SUBJECT);
-  return patients.length > 0 ? patients : [SHARED_SUBJECT];
+  return subjects.payloadSubjects(rows.flatMap((row) => (row.content ? [{ type: row.type, id: row.id, resource: JSON.parse(row.content) as Record<string, unknown> }] : [])));
 }

@@ -32,6 +32,19 @@ export class KeySubjects {
     return SHARED_SUBJECT;
   }
 
+  /**
+   * The keys that wrap a payload written for these resources: each patient among their subjects,
+   * or the shared key alone when none is in a patient compartment.
+   */
+  payloadSubjects(resources: Iterable<{ type: string; id: string; resource: Record<string, unknown> }>): string[] {
+    const patients = new Set<string>();
+    for (const { type, id, resource } of resources) {
+      const subject = this.of(type, id, resource);
+      if (subject !== SHARED_SUBJECT) patients.add(subject);
+    }
+    return patients.size > 0 ? [...patients] : [SHARED_SUBJECT];
+  }
+
   /** Search parameter codes that put a `type` into a patient compartment (for finding them in idx_reference). */
   compartmentCodes(type: string): string[] {
     return compartmentParams('Patient', type) ?? [];

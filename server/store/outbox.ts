@@ -53,7 +53,7 @@ function toEvents(rows: any[]): OutboxEvent[] {
     id: row.id,
     version: row.version,
     action: row.action,
-    lastUpdated: new Date(row.last_updated).toISOString(),
+    lastUpdated: (row.last_updated as Date).toISOString(),
   }));
 }
 
