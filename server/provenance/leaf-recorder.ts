@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Database } from '../store/database.ts';
-import { jsonRows, jsonRowsSelect } from '../store/json-rows.ts';
+import { BulkRows, type BulkColumn } from '../store/bulk-column.ts';
+import { rowsSource } from '../store/bulk-insert.ts';
 import type { OutboxEvent } from '../store/outbox.ts';
 import { SHARED_SUBJECT } from './anchor-window.ts';
 import type { CommittedContent } from './committed-content.ts';
@@ -9,12 +10,10 @@ import { SALT_BYTES, leafHash } from './leaf.ts';
 import type { RecentLeaves } from './recent-leaves.ts';
 import { isWindowProvenanceId } from './window-provenance.ts';
 
-/** Leaf rows travel as one jsonb parameter, as the write path's rows do (store/json-rows.ts). */
-const LEAF_ROWS = jsonRowsSelect(
-  1,
-  ['int8', 'int8', 'int4', 'text', 'text', 'bytea', 'bytea', 'text', 'bool', 'timestamptz'],
-  ['seq', 'rid', 'version', 'type', 'id', 'salt', 'leaf', 'subject', 'generated', 'committed'],
-);
+/** Leaf rows travel as the write path's rows do (store/bulk-insert.ts). */
+const LEAF_COLUMNS: BulkColumn[] = (
+  [['seq', 'int8'], ['rid', 'int8'], ['version', 'int4'], ['type', 'text'], ['id', 'text'], ['salt', 'bytea'], ['leaf', 'bytea'], ['subject', 'text'], ['generated', 'bool'], ['committed', 'timestamptz']] as const
+).map(([name, type]) => ({ name, type }));
 
 interface VersionRow {
   seq: string | number;
@@ -23,8 +22,8 @@ interface VersionRow {
   id: string;
   version: number;
   content: string;
-  /** As PostgreSQL prints it, or the outbox event's ISO instant: only passed back, so not parsed into a Date. */
-  last_updated: string;
+  /** The outbox event's ISO instant, or the stored version's time as read. */
+  last_updated: string | Date;
 }
 
 /**
@@ -49,23 +48,22 @@ export async function recordLeaves(
   const leaves = rows.map((row, i) => leafHash(saltOf(i), bytes[i]));
   const generated = rows.map((row) => row.type === 'Provenance' && isWindowProvenanceId(row.id));
   const patients = rows.map((row, i) => (generated[i] ? SHARED_SUBJECT : subjectOf(subjects, row)));
-  const leafRows = rows.map((row, i) => [
-    row.seq, row.rid, row.version, row.type, row.id, saltOf(i).toString('hex'), leaves[i].toString('hex'), patients[i], generated[i], row.last_updated,
-  ]);
+  const leafRows = rows.map((row, i) => [row.seq, row.rid, row.version, row.type, row.id, saltOf(i), leaves[i], patients[i], generated[i], row.last_updated]);
+  const source = rowsSource(db, 1, LEAF_COLUMNS, new BulkRows(leafRows));
   // Leaf numbers continue densely in seq order over the rows actually added, so when every row
   // is added (the usual case) row i is leaf first + i: only two numbers come back, not a row per leaf.
   const { rows: [added] } = await db.query<{ added: string | number; first: string | number | null }>(
     `WITH added AS (
        INSERT INTO provenance_leaf (leaf_no, seq, rid, version, type, id, salt, leaf, subject, generated, committed_at)
        SELECT base.n + row_number() OVER (ORDER BY u.seq), u.seq, u.rid, u.version, u.type, u.id, u.salt, u.leaf, u.subject, u.generated, u.committed
-         FROM (${LEAF_ROWS}) AS u,
+         FROM (${source.sql}) AS u,
               (SELECT coalesce(max(leaf_no), 0) AS n FROM provenance_leaf) AS base
         WHERE NOT EXISTS (SELECT 1 FROM provenance_leaf p WHERE p.rid = u.rid AND p.version = u.version)
           -- A version erased since it was read above gets no leaf (and so keeps nothing of it here).
           AND EXISTS (SELECT 1 FROM resource_version v WHERE v.rid = u.rid AND v.version = u.version)
        RETURNING leaf_no)
      SELECT count(*) AS added, min(leaf_no) AS first FROM added`,
-    [jsonRows(leafRows)],
+    source.params,
   );
   const count = Number(added.added);
   // A redelivered batch with some leaves already recorded is not kept: the window builder reads it.
@@ -101,7 +99,7 @@ function handedOver(events: readonly OutboxEvent[], committed: CommittedContent 
  */
 async function storedVersions(db: Database, events: readonly OutboxEvent[]): Promise<VersionRow[]> {
   const { rows } = await db.query<VersionRow>(
-    `SELECT o.seq, o.rid, o.type, o.id, o.version, v.content, v.last_updated::text AS last_updated
+    `SELECT o.seq, o.rid, o.type, o.id, o.version, v.content, v.last_updated
        FROM outbox o JOIN resource_version v ON v.rid = o.rid AND v.version = o.version
       WHERE o.seq BETWEEN $1 AND $2 AND o.action <> 'delete' AND v.content IS NOT NULL
       ORDER BY o.seq`,

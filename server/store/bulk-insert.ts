@@ -1,4 +1,7 @@
+import { binaryArray } from './binary-array.ts';
+import type { BulkColumn, BulkRows } from './bulk-column.ts';
 import type { Queryable } from './database.ts';
+import { jsonRows, jsonRowsSelect } from './json-rows.ts';
 
 /**
  * COPY (where the engine has copyRows) for batches of at least this many rows. Its gain is per
@@ -8,15 +11,30 @@ import type { Queryable } from './database.ts';
  */
 const COPY_FROM_ROWS = 32;
 
-/** Inserts rows by COPY when the batch is large enough and the engine takes COPY, else by `insert`. */
-export async function insertRows(
-  tx: Queryable,
-  table: string,
-  columns: readonly string[],
-  rows: readonly (readonly unknown[])[],
-  insert: () => Promise<unknown>,
-): Promise<void> {
-  if (rows.length === 0) return;
-  if (tx.copyRows && rows.length >= COPY_FROM_ROWS) await tx.copyRows(table, columns, rows);
-  else await insert();
+/**
+ * A SELECT yielding the rows as columns named after `columns`, with its parameters numbered from
+ * `firstParam`: one binary array per column where the engine takes binary parameters
+ * (PostgreSQL, binary-array.ts), else the rows as one jsonb parameter (json-rows.ts).
+ */
+export function rowsSource(tx: Queryable, firstParam: number, columns: readonly BulkColumn[], rows: BulkRows): { sql: string; params: unknown[] } {
+  if (tx.binaryArrays) {
+    const arrays = columns.map((column, c) => `$${firstParam + c}::${column.type}[]`).join(', ');
+    return {
+      sql: `SELECT * FROM unnest(${arrays}) AS u(${columns.map((column) => column.name).join(', ')})`,
+      params: columns.map((column, c) => binaryArray(column.type, rows, c)),
+    };
+  }
+  return { sql: jsonRowsSelect(firstParam, columns), params: [jsonRows(columns, rows)] };
 }
+
+/** Inserts rows into `table`: by COPY when the batch is large enough and the engine takes COPY, else from rowsSource. */
+export async function insertRows(tx: Queryable, table: string, columns: readonly BulkColumn[], rows: BulkRows): Promise<void> {
+  if (rows.count === 0) return;
+  if (tx.copyRows && rows.count >= COPY_FROM_ROWS) {
+    await tx.copyRows(table, columns, rows);
+    return;
+  }
+  const source = rowsSource(tx, 1, columns, rows);
+  await tx.query(`INSERT INTO ${table} (${columns.map((column) => column.name).join(', ')}) ${source.sql}`, source.params);
+}
+

@@ -1,3 +1,5 @@
+import type { BulkColumn, BulkRows } from './bulk-column.ts';
+
 /**
  * The one SQL interface the server talks to. Two engines implement it with the same PostgreSQL
  * dialect: embedded PGlite (default, in DATA_DIR) and a real PostgreSQL server (DATABASE_URL).
@@ -15,11 +17,13 @@ export interface Queryable {
   query<R = Record<string, any>>(sql: string, params?: unknown[], name?: string): Promise<QueryResult<R>>;
   /**
    * Bulk insert through `COPY table (columns) FROM`, where the engine takes COPY data in-process
-   * (PGlite); absent elsewhere, and callers then insert through jsonRowsSelect. PostgreSQL has no
+   * (PGlite); absent elsewhere, and callers then insert through rowsSource. PostgreSQL has no
    * copyRows on purpose: COPY FROM STDIN through pg-copy-streams, tried on bench:ingest
    * alternating with the jsonb insert, was no faster (5,650 vs 5,957 readings/s, medians of 3).
    */
-  copyRows?(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): Promise<void>;
+  copyRows?(table: string, columns: readonly BulkColumn[], rows: BulkRows): Promise<void>;
+  /** Takes Buffer parameters as binary (PostgreSQL through node-postgres): bulk rows travel as binary arrays (bulk-insert.ts). */
+  readonly binaryArrays?: boolean;
 }
 
 export interface Database extends Queryable {

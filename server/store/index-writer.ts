@@ -1,10 +1,10 @@
 import { INDEX_TABLES, type IndexRows, type IndexTable } from '../fhir/search/index/index-rows.ts';
+import { BulkRows, type BulkColumn, type ColumnType } from './bulk-column.ts';
 import type { Queryable } from './database.ts';
 import { insertRows } from './bulk-insert.ts';
-import { jsonRows, jsonRowsSelect } from './json-rows.ts';
 
-/** Column names and PostgreSQL array types per index table, in IndexRows tuple order. */
-const COLUMNS: Record<IndexTable, Array<[string, string]>> = {
+/** Columns per index table after rid, in IndexRows tuple order. */
+const COLUMNS: Record<IndexTable, Array<[string, ColumnType]>> = {
   token: [['pid', 'int4'], ['system', 'text'], ['code', 'text'], ['text', 'text']],
   string: [['pid', 'int4'], ['value', 'text'], ['exact', 'text']],
   date: [['pid', 'int4'], ['low', 'timestamptz'], ['high', 'timestamptz']],
@@ -27,26 +27,25 @@ const COLUMNS: Record<IndexTable, Array<[string, string]>> = {
   ],
 };
 
-const COLUMN_NAMES = Object.fromEntries(INDEX_TABLES.map((table) => [table, ['rid', ...COLUMNS[table].map(([name]) => name)]])) as Record<IndexTable, string[]>;
-
-const INSERT_SQL = Object.fromEntries(
-  INDEX_TABLES.map((table) => {
-    const columns = COLUMNS[table];
-    const names = ['rid', ...columns.map(([name]) => name)].join(', ');
-    return [table, `INSERT INTO idx_${table} (${names}) ${jsonRowsSelect(1, ['int8', ...columns.map(([, type]) => type)])}`];
-  }),
-) as Record<IndexTable, string>;
+const TABLE_COLUMNS = Object.fromEntries(
+  INDEX_TABLES.map((table) => [table, [{ name: 'rid', type: 'int8' }, ...COLUMNS[table].map(([name, type]) => ({ name, type }))]]),
+) as Record<IndexTable, BulkColumn[]>;
 
 /**
- * Writes index rows of many resources with one statement per table (COPY for large batches where
- * the engine has it in-process, else an INSERT of rows sent as one JSON parameter): a transaction
- * of a thousand Observations costs ten statements, not thousands.
+ * Writes index rows of many resources with one statement per table (bulk-insert.ts): a
+ * transaction of a thousand Observations costs ten statements, not thousands.
  */
 export async function writeIndexRows(tx: Queryable, entries: Array<{ rid: number; rows: IndexRows }>): Promise<void> {
   for (const table of INDEX_TABLES) {
-    const rows: unknown[][] = [];
-    for (const { rid, rows: indexRows } of entries) for (const row of indexRows[table]) rows.push([rid, ...row]);
-    await insertRows(tx, `idx_${table}`, COLUMN_NAMES[table], rows, () => tx.query(INSERT_SQL[table], [jsonRows(rows)]));
+    const rows: Array<readonly unknown[]> = [];
+    const rids: number[] = [];
+    for (const { rid, rows: indexRows } of entries) {
+      for (const row of indexRows[table]) {
+        rows.push(row);
+        rids.push(rid);
+      }
+    }
+    await insertRows(tx, `idx_${table}`, TABLE_COLUMNS[table], new BulkRows(rows, rids));
   }
 }
 

@@ -7,6 +7,7 @@ pg.types.setTypeParser(20, (value) => Number(value));
 /** A real PostgreSQL server (DATABASE_URL): the scale-out path for several server processes. */
 export class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
+  readonly binaryArrays = true;
   /**
    * One extra connection, outside the pool, carries every LISTEN and every advisory lease (a
    * session can hold many advisory locks). Holding pooled connections for those would starve
@@ -73,6 +74,7 @@ export class PostgresDatabase implements Database {
     try {
       await client.query('BEGIN');
       const tx: Queryable = {
+        binaryArrays: true,
         async query<R>(sql: string, params?: unknown[], name?: string) {
           const result = name ? await client.query({ name, text: sql, values: params as any[] }) : await client.query(sql, params as any[]);
           return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };

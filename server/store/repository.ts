@@ -6,11 +6,11 @@ import type { Database, Queryable } from './database.ts';
 import { deleteIndexRows, writeIndexRows } from './index-writer.ts';
 import type { SearchParamIds } from './search-param-ids.ts';
 import { storedJson } from './stored-json.ts';
-import { jsonRows, jsonRowsSelect } from './json-rows.ts';
 import { VersionConflictError } from './write-errors.ts';
 import type { StatisticsKeeper } from './statistics-keeper.ts';
 import { GroupCommit } from './group-commit.ts';
-import { insertRows } from './bulk-insert.ts';
+import { BulkRows, type BulkColumn } from './bulk-column.ts';
+import { insertRows, rowsSource } from './bulk-insert.ts';
 
 export type WriteAction = 'create' | 'update' | 'delete';
 
@@ -50,7 +50,15 @@ interface CurrentRow {
   content: string | null;
 }
 
-const VERSION_ROWS = jsonRowsSelect(1, ['int8', 'int4', 'timestamptz', 'text', 'text']);
+const VERSION_COLUMNS: BulkColumn[] = [
+  { name: 'rid', type: 'int8' }, { name: 'version', type: 'int4' }, { name: 'last_updated', type: 'timestamptz' }, { name: 'method', type: 'text' }, { name: 'content', type: 'text' },
+];
+const OUTBOX_COLUMNS: BulkColumn[] = [
+  { name: 'seq', type: 'int8' }, { name: 'commit_id', type: 'int8' }, { name: 'rid', type: 'int8' }, { name: 'type', type: 'text' },
+  { name: 'id', type: 'text' }, { name: 'version', type: 'int4' }, { name: 'action', type: 'text' }, { name: 'last_updated', type: 'timestamptz' },
+];
+const NEW_RESOURCE_COLUMNS: BulkColumn[] = [{ name: 't', type: 'text' }, { name: 'i', type: 'text' }];
+const RESOURCE_UPDATE_COLUMNS: BulkColumn[] = [{ name: 'rid', type: 'int8' }, { name: 'version', type: 'int4' }, { name: 'last_updated', type: 'timestamptz' }, { name: 'deleted', type: 'bool' }];
 
 /** Serializes commits' outbox sequence numbers so seq order equals commit order (PostgreSQL). */
 const COMMIT_ORDER_LOCK = 7_341_002;
@@ -143,11 +151,12 @@ export class Repository {
     const rids = new Map<number, number>();
     if (toInsert.length > 0) {
       const lastUpdated = new Date(now).toISOString();
+      const source = rowsSource(tx, 2, NEW_RESOURCE_COLUMNS, new BulkRows(toInsert.map((x) => [x.op.type, x.op.id])));
       const { rows } = await tx.query<{ rid: number; type: string; id: string }>(
         `INSERT INTO resource (type, id, version, last_updated, deleted)
-         SELECT t, i, 1, $3::timestamptz, false FROM unnest($1::text[], $2::text[]) AS u(t, i)
+         SELECT t, i, 1, $1::timestamptz, false FROM (${source.sql}) AS u
          ON CONFLICT (type, id) DO NOTHING RETURNING rid, type, id`,
-        [toInsert.map((x) => x.op.type), toInsert.map((x) => x.op.id), lastUpdated],
+        [lastUpdated, ...source.params],
       );
       const inserted = new Map(rows.map((row) => [`${row.type}/${row.id}`, row.rid]));
       const raced: Array<{ type: string; id: string }> = [];
@@ -160,8 +169,8 @@ export class Repository {
     }
 
     const results: CommittedWrite[] = [];
-    const versionRows: Array<[number, number, string, string, string | null]> = [];
-    const resourceUpdates: Array<[number, number, string, boolean]> = [];
+    const versionRows: Array<[rid: number, version: number, lastUpdated: number, method: string, content: string | null]> = [];
+    const resourceUpdates: Array<[rid: number, version: number, lastUpdated: number, deleted: boolean]> = [];
     const reindexed: number[] = [];
     const newIndex: Array<{ rid: number; rows: IndexRows }> = [];
 
@@ -182,8 +191,8 @@ export class Repository {
       const lastUpdatedMs = existing ? Math.max(now, existing.last_updated.getTime() + 1) : now;
       const lastUpdated = new Date(lastUpdatedMs).toISOString();
       if (op.action === 'delete') {
-        versionRows.push([rid, version, lastUpdated, op.method, null]);
-        resourceUpdates.push([rid, version, lastUpdated, true]);
+        versionRows.push([rid, version, lastUpdatedMs, op.method, null]);
+        resourceUpdates.push([rid, version, lastUpdatedMs, true]);
         reindexed.push(rid);
         results.push({ type: op.type, id: op.id, rid, version, lastUpdated, action: 'delete', created: false });
         return;
@@ -197,28 +206,26 @@ export class Repository {
         }
       }
       const json = storedJson(op.resource!, op.id, version, lastUpdated);
-      versionRows.push([rid, version, lastUpdated, op.method, json]);
+      versionRows.push([rid, version, lastUpdatedMs, op.method, json]);
       if (existing) {
-        resourceUpdates.push([rid, version, lastUpdated, false]);
+        resourceUpdates.push([rid, version, lastUpdatedMs, false]);
         reindexed.push(rid);
       } else if (lastUpdatedMs !== now) {
-        resourceUpdates.push([rid, version, lastUpdated, false]);
+        resourceUpdates.push([rid, version, lastUpdatedMs, false]);
       }
       newIndex.push({ rid, rows: indexed[index]! });
       results.push({ type: op.type, id: op.id, rid, version, lastUpdated, json, action: live ? 'update' : 'create', created: !live });
     });
 
     if (resourceUpdates.length > 0) {
+      const source = rowsSource(tx, 1, RESOURCE_UPDATE_COLUMNS, new BulkRows(resourceUpdates));
       await tx.query(
         `UPDATE resource AS r SET version = u.version, last_updated = u.last_updated, deleted = u.deleted
-           FROM unnest($1::int8[], $2::int4[], $3::timestamptz[], $4::bool[]) AS u(rid, version, last_updated, deleted)
-          WHERE r.rid = u.rid`,
-        columns(resourceUpdates, 4),
+           FROM (${source.sql}) AS u WHERE r.rid = u.rid`,
+        source.params,
       );
     }
-    await insertRows(tx, 'resource_version', ['rid', 'version', 'last_updated', 'method', 'content'], versionRows, () =>
-      tx.query(`INSERT INTO resource_version (rid, version, last_updated, method, content) ${VERSION_ROWS}`, [jsonRows(versionRows)]),
-    );
+    await insertRows(tx, 'resource_version', VERSION_COLUMNS, new BulkRows(versionRows));
     await deleteIndexRows(tx, reindexed);
     await writeIndexRows(tx, newIndex);
     return results;
@@ -231,22 +238,8 @@ export class Repository {
     if (this.db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [COMMIT_ORDER_LOCK]);
     const { rows } = await tx.query<{ seq: number }>(`SELECT nextval('outbox_seq') AS seq FROM generate_series(1, $1::int)`, [events.length]);
     const seqs = rows.map((row) => row.seq);
-    const outboxColumns = ['seq', 'commit_id', 'rid', 'type', 'id', 'version', 'action', 'last_updated'];
     const outboxRows = events.map((e, i) => [seqs[i], seqs[0], e.rid, e.type, e.id, e.version, e.action, e.lastUpdated]);
-    await insertRows(tx, 'outbox', outboxColumns, outboxRows, () =>
-      tx.query(
-        `INSERT INTO outbox (${outboxColumns.join(', ')})
-         SELECT s, $2::int8, r, t, i, v, a, l FROM unnest($1::int8[], $3::int8[], $4::text[], $5::text[], $6::int4[], $7::text[], $8::timestamptz[])
-           AS u(s, r, t, i, v, a, l)`,
-        [seqs, seqs[0], ...(['rid', 'type', 'id', 'version', 'action', 'lastUpdated'] as const).map((key) => events.map((e) => e[key]))],
-      ),
-    );
+    await insertRows(tx, 'outbox', OUTBOX_COLUMNS, new BulkRows(outboxRows));
     if (this.db.kind === 'postgres') await tx.query(`NOTIFY outbox`);
   }
-}
-
-function columns<T extends unknown[]>(rows: T[], width: number): unknown[][] {
-  const out: unknown[][] = Array.from({ length: width }, () => []);
-  for (const row of rows) for (let i = 0; i < width; i++) out[i].push(row[i]);
-  return out;
 }

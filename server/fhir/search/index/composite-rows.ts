@@ -39,7 +39,7 @@ export function addComposite(rows: IndexRows, param: SearchParamDefinition, reso
 }
 
 /** Column assignments (index in the composite row → value) for each value of one component. */
-function compositeFills(type: string, index: number, atoms: IndexRows): Array<Array<[number, string | null]>> {
+function compositeFills(type: string, index: number, atoms: IndexRows): Array<Array<[number, string | number | null]>> {
   if (index === 0) {
     if (type === 'reference') return atoms.reference.filter((r) => r[2]).map((r) => [[1, r[1]], [2, r[2]]]);
     return atoms.token.filter((t) => t[2] !== null).map((t) => [[1, t[1]], [2, t[2]]]);

@@ -5,7 +5,8 @@
 export interface IndexRows {
   token: Array<[pid: number, system: string | null, code: string | null, text: string | null]>;
   string: Array<[pid: number, value: string, exact: string]>;
-  date: Array<[pid: number, low: string, high: string]>;
+  /** Bounds in Unix milliseconds, ±Infinity when open (see instantBound). */
+  date: Array<[pid: number, low: number, high: number]>;
   number: Array<[pid: number, value: string, low: string, high: string]>;
   quantity: Array<
     [
@@ -30,12 +31,12 @@ export interface IndexRows {
       qValue: string | null, qSystem: string | null, qCode: string | null, qUnit: string | null, qCanonicalCode: string | null, qCanonicalValue: string | null,
       n1: string | null, n2: string | null,
       sValue: string | null,
-      dLow: string | null, dHigh: string | null,
+      dLow: number | null, dHigh: number | null,
     ]
   >;
   identifier_type: Array<[pid: number, typeSystem: string | null, typeCode: string | null, value: string]>;
   /** Observation fast path (no pid: one table for Observation.subject × code × effective). */
-  observation: Array<[subjectType: string | null, subjectId: string, system: string | null, code: string | null, groupSystem: string | null, groupCode: string | null, low: string | null, high: string | null]>;
+  observation: Array<[subjectType: string | null, subjectId: string, system: string | null, code: string | null, groupSystem: string | null, groupCode: string | null, low: number | null, high: number | null]>;
 }
 
 export type IndexTable = keyof IndexRows;

@@ -2,7 +2,7 @@ import { MAX_TIME, MIN_TIME, parseDateRange, periodRange, type DateRange } from 
 import { referenceParts } from '../values/reference-parts.ts';
 import type { IndexContext } from './extract-index.ts';
 import { emptyIndexRows, type IndexRows } from './index-rows.ts';
-import { addDate, instantText } from './value-rows.ts';
+import { addDate, instantBound } from './value-rows.ts';
 
 /**
  * The device-data fast path: one row per coding of Observation.code for a local subject, with
@@ -15,8 +15,8 @@ export function addObservationRows(rows: IndexRows, observation: Record<string, 
   if (!subject?.id) return;
   const codings: any[] = (observation.code?.coding ?? []).filter((c: any) => c && typeof c.code === 'string');
   const range = effectiveRange(observation);
-  const low = range ? instantText(range.low, MIN_TIME, '-infinity') : null;
-  const high = range ? instantText(range.high, MAX_TIME, 'infinity') : null;
+  const low = range ? instantBound(range.low, MIN_TIME, -Infinity) : null;
+  const high = range ? instantBound(range.high, MAX_TIME, Infinity) : null;
   // Observations coded only by text still belong to the subject: one row without a code.
   if (codings.length === 0) {
     rows.observation.push([subject.type ?? null, subject.id, null, null, null, null, low, high]);
@@ -36,7 +36,7 @@ function effectiveRange(observation: Record<string, any>): DateRange | undefined
     const scratch = emptyIndexRows();
     addDate(scratch, 0, { value: observation.effectiveTiming, type: 'Timing' });
     const [row] = scratch.date;
-    return row ? { low: Date.parse(row[1]) || MIN_TIME, high: Date.parse(row[2]) || MAX_TIME } : undefined;
+    return row ? { low: Number.isFinite(row[1]) ? row[1] : MIN_TIME, high: Number.isFinite(row[2]) ? row[2] : MAX_TIME } : undefined;
   }
   return undefined;
 }

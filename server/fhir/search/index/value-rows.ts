@@ -117,16 +117,20 @@ function addString(rows: IndexRows, pid: number, { value, type }: TypedNode): vo
 
 function pushDate(rows: IndexRows, pid: number, range: DateRange | undefined): void {
   if (!range) return;
-  rows.date.push([pid, instantText(range.low, MIN_TIME, '-infinity'), instantText(range.high, MAX_TIME, 'infinity')]);
+  rows.date.push([pid, instantBound(range.low, MIN_TIME, -Infinity), instantBound(range.high, MAX_TIME, Infinity)]);
 }
 
 const YEAR_1 = Date.parse('0001-01-01T00:00:00.000Z');
 const YEAR_10000 = Date.parse('+010000-01-01T00:00:00.000Z');
 
-/** ISO text of an instant; the open bounds and years outside 1–9999 are ±infinity. Runs for every date index row: one Date, no year arithmetic on the common path. */
-export function instantText(ms: number, bound: number, infinity: string): string {
-  if (ms > MIN_TIME && ms < MAX_TIME && ms >= YEAR_1 && ms < YEAR_10000) return new Date(ms).toISOString();
-  return ms === bound || ms < YEAR_1 || ms >= YEAR_10000 ? infinity : new Date(ms).toISOString();
+/**
+ * An index bound in Unix milliseconds; the open bounds and years outside 1–9999 (which PostgreSQL's
+ * text input does not take) are ±Infinity, stored as ±infinity. Numbers, not ISO text: the
+ * PostgreSQL path sends them as binary timestamps without formatting or parsing.
+ */
+export function instantBound(ms: number, bound: number, infinity: number): number {
+  if (ms > MIN_TIME && ms < MAX_TIME && ms >= YEAR_1 && ms < YEAR_10000) return ms;
+  return ms === bound || ms < YEAR_1 || ms >= YEAR_10000 ? infinity : ms;
 }
 
 export function addDate(rows: IndexRows, pid: number, { value, type }: TypedNode): void {
