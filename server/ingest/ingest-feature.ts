@@ -7,6 +7,7 @@ import { loadMappingFiles } from './mapping-files.ts';
 import { MappingStore } from './mapping-store.ts';
 import { mappingsOperation } from './mappings-operation.ts';
 import { MqttIngest } from './mqtt-ingest.ts';
+import { ReadingIds } from './reading-ids.ts';
 
 /** Device ingestion: $ingest, $map, $mappings, mapping files, and MQTT when MQTT_URL is set. */
 export const ingestFeature: ServerFeature = {
@@ -14,7 +15,7 @@ export const ingestFeature: ServerFeature = {
   async start({ config, services }): Promise<StartedFeature> {
     const store = new MappingStore(services.db);
     if (config.MAPPINGS_DIR) await loadMappingFiles(store, path.resolve(config.MAPPINGS_DIR), services.log);
-    const ingestor = new Ingestor(services, store);
+    const ingestor = new Ingestor(services, store, await ReadingIds.open(services.db));
     services.operations.register(ingestOperation(ingestor));
     services.operations.register(mapOperation(ingestor));
     services.operations.register(mappingsOperation(store));

@@ -38,12 +38,3 @@ export async function heldKeys(tx: Queryable, keys: string[]): Promise<Map<strin
   for (const row of rows) held.set(row.key, row.resource_id);
   return held;
 }
-
-/** Points keys at other resources (a reading re-created after its Observation was deleted, or found created through REST). */
-export async function repointKeys(tx: Queryable, keys: Array<{ key: string; id: string }>): Promise<void> {
-  if (keys.length === 0) return;
-  await tx.query(
-    `UPDATE ingest_key AS k SET resource_id = u.id FROM unnest($1::text[], $2::text[]) AS u(key, id) WHERE k.key = u.key`,
-    [keys.map((k) => k.key), keys.map((k) => k.id)],
-  );
-}

@@ -1,13 +1,11 @@
-import { newResourceId } from '../store/new-resource-id.ts';
 import { INGEST_IDENTIFIER_SYSTEM } from '../../mappings/identity.ts';
 import type { DeviceIdentity } from '../../mappings/map-payloads.ts';
 import { asFhirError, type FhirServices } from '../fhir/context.ts';
 import { parseJson } from '../fhir/json/index.ts';
-import type { Queryable } from '../store/database.ts';
 import type { CommittedWrite, WriteOperation } from '../store/repository.ts';
 import { resolveIdentities } from './identity-resolver.ts';
-import { repointKeys } from './ingest-keys.ts';
-import { claimReadings } from './reading-claims.ts';
+import type { ReadingIds } from './reading-ids.ts';
+import { storedReadings } from './stored-readings.ts';
 import { deviceIdentityKey, type MappedObservation } from './map-request.ts';
 import { ingestProvenanceHook, type IngestSource } from './provenance-hook.ts';
 import { mergeStoredWindow } from './sampled-merge.ts';
@@ -31,14 +29,6 @@ export interface IngestWriteResult {
   committed: CommittedWrite[];
 }
 
-interface Existing {
-  id: string;
-  version: number;
-  deleted: boolean;
-  lastUpdated: string;
-  content?: string;
-}
-
 type Json = Record<string, any>;
 
 function ingestKey(observation: Json): string {
@@ -54,28 +44,28 @@ function subjectKey(observation: Json): string {
   return subject.identifier ? `id:${subject.identifier.system}|${subject.identifier.value}` : '';
 }
 
-async function readExisting(tx: Queryable, ids: string[], withContent: boolean): Promise<Map<string, Existing>> {
-  const existing = new Map<string, Existing>();
-  if (ids.length === 0) return existing;
-  const { rows } = await tx.query<{ id: string; version: number; deleted: boolean; last_updated: Date; content?: string | null }>(
-    withContent
-      ? `SELECT r.id, r.version, r.deleted, r.last_updated, v.content FROM json_array_elements_text($1::json) AS k(id)
-           JOIN resource r ON r.type = 'Observation' AND r.id = k.id JOIN resource_version v ON v.rid = r.rid AND v.version = r.version`
-      : `SELECT r.id, r.version, r.deleted, r.last_updated FROM json_array_elements_text($1::json) AS k(id) JOIN resource r ON r.type = 'Observation' AND r.id = k.id`,
-    [JSON.stringify(ids)],
-  );
-  for (const row of rows) existing.set(row.id, { id: row.id, version: row.version, deleted: row.deleted, lastUpdated: row.last_updated.toISOString(), ...(row.content ? { content: row.content } : {}) });
-  return existing;
-}
+/** Thrown inside the transaction when a reading was created by a concurrent request meanwhile: the whole request runs again and then finds it. */
+class ReadingRaced extends Error {}
+
+const MAX_ATTEMPTS = 3;
 
 /**
  * Writes one request's readings in one database transaction through the write path: resolves
  * (or, in create mode, creates) Devices and Patients, makes device and subject literal
- * references, creates an Observation only for readings not stored before (reading-claims.ts),
- * merges SampledData windows into the stored ones, and commits everything with a
- * single writeInTransaction call. Any failure rolls the whole request back.
+ * references, creates an Observation at each new reading's own id (reading-ids.ts) only when
+ * nothing is stored for it yet (stored-readings.ts), merges SampledData windows into the stored
+ * ones, and commits everything with a single writeInTransaction call. Any failure rolls the whole
+ * request back. Should a concurrent request create one of its readings first, the transaction
+ * is rolled back and run again, so the response, the merge of a sampled window and the ingest
+ * Provenance all describe what this request actually wrote.
  */
-export async function writeIngest(services: FhirServices, observations: MappedObservation[], identities: DeviceIdentity[], options: { representation: boolean; source: IngestSource }): Promise<IngestWriteResult> {
+export async function writeIngest(
+  services: FhirServices,
+  readingIds: ReadingIds,
+  observations: MappedObservation[],
+  identities: DeviceIdentity[],
+  options: { representation: boolean; source: IngestSource },
+): Promise<IngestWriteResult> {
   const { db, repository } = services;
   const hook = ingestProvenanceHook(services);
   const sourceRecord = hook?.recordSource ? await hook.recordSource(options.source) : undefined;
@@ -85,79 +75,96 @@ export async function writeIngest(services: FhirServices, observations: MappedOb
   const lastOf = new Map<string, number>();
   keys.forEach((key, index) => lastOf.set(key, index));
   const unique = [...lastOf.values()].sort((a, b) => a - b);
-
-  const committed: CommittedWrite[] = [];
-  const result = await db.transaction(async (tx) => {
-    const resolved = await resolveIdentities(tx, services, identities, deviceIdentityKey);
-    for (const index of unique) {
-      const observation = observations[index]!.resource as Json;
-      const device = observation.device.identifier as Json;
-      const deviceKey = `${device.system}|${device.value}`;
-      const patientId = resolved.patients.get(`${deviceKey}\n${subjectKey(observation)}`);
-      observation.device = { reference: `Device/${resolved.devices.get(deviceKey)}` };
-      if (patientId) observation.subject = { reference: `Patient/${patientId}` };
-    }
-
-    const { claims, repoint } = await claimReadings(tx, services, unique.map((index) => keys[index]!));
-    const unclaimedIds = claims.filter((claim) => !claim.claimed).map((claim) => claim.id);
-    const sampledIds: string[] = [];
-    unique.forEach((index, position) => {
-      if (observations[index]!.sampled && !claims[position]!.claimed) sampledIds.push(claims[position]!.id);
-    });
-    if (sampledIds.length > 0) {
-      // Lock the stored windows first, then read them in a new statement so a concurrent merge that committed meanwhile is seen.
-      await tx.query(`SELECT rid FROM resource WHERE type = 'Observation' AND id = ANY($1::text[]) ORDER BY rid FOR UPDATE`, [sampledIds]);
-    }
-    const existing = await readExisting(tx, unclaimedIds, options.representation || sampledIds.length > 0);
-
-    const operations: WriteOperation[] = [...resolved.operations];
-    const shellCount = operations.length;
-    const outcomes: Array<ReadingResult | number> = [];
-    unique.forEach((index, position) => {
-      const claim = claims[position]!;
-      const mapped = observations[index]!;
-      const stored = claim.claimed ? undefined : existing.get(claim.id);
-      if (!stored || stored.deleted) {
-        // New, or its Observation was deleted since: create (a deleted reading comes back as a new resource, as a conditional create would).
-        const id = claim.claimed ? claim.id : newResourceId();
-        if (!claim.claimed && services.db.kind === 'postgres') repoint.push({ key: claim.key, id });
-        outcomes.push(operations.length);
-        operations.push({ action: 'create', method: 'POST', type: 'Observation', id, resource: mapped.resource });
-      } else if (mapped.sampled && stored.content) {
-        outcomes.push(operations.length);
-        operations.push({ action: 'update', method: 'PUT', type: 'Observation', id: stored.id, resource: mergeStoredWindow(mapped.resource, parseJson(stored.content) as Json) });
-      } else {
-        outcomes.push({ type: 'Observation', id: stored.id, version: stored.version, lastUpdated: stored.lastUpdated, status: 200, ...(options.representation && stored.content ? { json: stored.content } : {}) });
-      }
-    });
-    await repointKeys(tx, repoint);
-    if (hook?.operations) {
-      const targets = operations.filter((op) => op.action !== 'delete').map((op) => ({ type: op.type, id: op.id, action: op.action as 'create' | 'update', ...(op.resource ? { resource: op.resource } : {}) }));
-      operations.push(...(await hook.operations({ source: options.source, sourceRecord, targets, tx })));
-    }
-    let results: CommittedWrite[] = [];
-    try {
-      if (operations.length > 0) results = await repository.writeInTransaction(tx, operations);
-    } catch (error) {
-      throw asFhirError(error);
-    }
-    committed.push(...results);
-    const asReading = (write: CommittedWrite): ReadingResult => ({
-      type: write.type,
-      id: write.id,
-      version: write.version,
-      lastUpdated: write.lastUpdated,
-      status: write.created ? 201 : 200,
-      ...(options.representation ? { json: write.json } : {}),
-    });
-    const byKey = new Map<string, ReadingResult>();
-    unique.forEach((index, position) => {
-      const outcome = outcomes[position]!;
-      byKey.set(keys[index]!, typeof outcome === 'number' ? asReading(results[outcome]!) : outcome);
-    });
-    return { readings: keys.map((key) => byKey.get(key)!), shells: results.slice(0, shellCount).map(asReading), committed: results };
+  const uniqueKeys = unique.map((index) => keys[index]!);
+  const ids = uniqueKeys.map((key) => readingIds.idOf(key));
+  // The mapped device and subject, before they become literal references (a retry starts from these).
+  const identityKeys = unique.map((index) => {
+    const observation = observations[index]!.resource as Json;
+    const device = observation.device.identifier as Json;
+    const deviceKey = `${device.system}|${device.value}`;
+    return { deviceKey, patientKey: `${deviceKey}\n${subjectKey(observation)}` };
   });
-  repository.committed(committed);
-  hook?.committed?.(committed, options.source);
-  return result;
+
+  for (let attempt = 1; ; attempt++) {
+    const committed: CommittedWrite[] = [];
+    try {
+      const result = await db.transaction(async (tx) => {
+        const resolved = await resolveIdentities(tx, services, identities, deviceIdentityKey);
+        unique.forEach((index, position) => {
+          const observation = observations[index]!.resource as Json;
+          const { deviceKey, patientKey } = identityKeys[position]!;
+          const patientId = resolved.patients.get(patientKey);
+          observation.device = { reference: `Device/${resolved.devices.get(deviceKey)}` };
+          if (patientId) observation.subject = { reference: `Patient/${patientId}` };
+        });
+
+        const withContent = options.representation || unique.some((index) => observations[index]!.sampled);
+        const stored = await storedReadings(tx, services, uniqueKeys, ids, withContent);
+        const sampledIds = unique.flatMap((index, position) => {
+          const found = stored.get(position);
+          return observations[index]!.sampled && found && !found.deleted ? [found.id] : [];
+        });
+        if (sampledIds.length > 0) {
+          // Lock the stored windows, then read them again in a new statement so a concurrent merge that committed meanwhile is seen.
+          await tx.query(`SELECT rid FROM resource WHERE type = 'Observation' AND id = ANY($1::text[]) ORDER BY rid FOR UPDATE`, [sampledIds]);
+          for (const [position, reading] of await storedReadings(tx, services, uniqueKeys, ids, true)) stored.set(position, reading);
+        }
+
+        const operations: WriteOperation[] = [...resolved.operations];
+        const shellCount = operations.length;
+        const outcomes: Array<ReadingResult | number> = [];
+        const ensured = new Set<number>();
+        unique.forEach((index, position) => {
+          const mapped = observations[index]!;
+          const found = stored.get(position);
+          if (!found) {
+            // New: created at its own id unless a concurrent request has just done so.
+            ensured.add(operations.length);
+            outcomes.push(operations.length);
+            operations.push({ action: 'ensure', method: 'POST', type: 'Observation', id: ids[position]!, resource: mapped.resource });
+          } else if (found.deleted) {
+            // Its Observation was deleted: it comes back at the same id, as a new version after the deletion.
+            outcomes.push(operations.length);
+            operations.push({ action: 'update', method: 'PUT', type: 'Observation', id: found.id, resource: mapped.resource });
+          } else if (mapped.sampled && found.content) {
+            outcomes.push(operations.length);
+            operations.push({ action: 'update', method: 'PUT', type: 'Observation', id: found.id, resource: mergeStoredWindow(mapped.resource, parseJson(found.content) as Json) });
+          } else {
+            outcomes.push({ type: 'Observation', id: found.id, version: found.version, lastUpdated: found.lastUpdated, status: 200, ...(options.representation && found.content ? { json: found.content } : {}) });
+          }
+        });
+        if (hook?.operations) {
+          const targets = operations.map((op) => ({ type: op.type, id: op.id, action: op.action === 'update' ? ('update' as const) : ('create' as const), ...(op.resource ? { resource: op.resource } : {}) }));
+          operations.push(...(await hook.operations({ source: options.source, sourceRecord, targets, tx })));
+        }
+        let results: CommittedWrite[] = [];
+        try {
+          if (operations.length > 0) results = await repository.writeInTransaction(tx, operations);
+        } catch (error) {
+          throw asFhirError(error);
+        }
+        for (const index of ensured) if (results[index]!.action === 'none') throw new ReadingRaced();
+        committed.push(...results);
+        const asReading = (write: CommittedWrite): ReadingResult => ({
+          type: write.type,
+          id: write.id,
+          version: write.version,
+          lastUpdated: write.lastUpdated,
+          status: write.created ? 201 : 200,
+          ...(options.representation ? { json: write.json } : {}),
+        });
+        const byKey = new Map<string, ReadingResult>();
+        unique.forEach((index, position) => {
+          const outcome = outcomes[position]!;
+          byKey.set(keys[index]!, typeof outcome === 'number' ? asReading(results[outcome]!) : outcome);
+        });
+        return { readings: keys.map((key) => byKey.get(key)!), shells: results.slice(0, shellCount).map(asReading), committed: results };
+      });
+      repository.committed(committed);
+      hook?.committed?.(committed, options.source);
+      return result;
+    } catch (error) {
+      if (!(error instanceof ReadingRaced) || attempt >= MAX_ATTEMPTS) throw error;
+    }
+  }
 }

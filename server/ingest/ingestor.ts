@@ -10,6 +10,7 @@ import { operationOutcomeOf, outcomeIssue, statusOf, type OutcomeIssue } from '.
 import { mapRequest, type MappedObservation } from './map-request.ts';
 import type { MappingStore, ResolvedMapping } from './mapping-store.ts';
 import type { IngestSource } from './provenance-hook.ts';
+import type { ReadingIds } from './reading-ids.ts';
 import { detectBodyMapping, payloadsOf, type IngestBody } from './request-payloads.ts';
 
 export interface IngestRequest {
@@ -72,6 +73,7 @@ export class Ingestor {
   constructor(
     private readonly services: FhirServices,
     readonly mappings: MappingStore,
+    private readonly readingIds: ReadingIds,
   ) {}
 
   async resolveMapping(reference: string | undefined, body: IngestBody): Promise<ResolvedMapping | OutcomeIssue> {
@@ -105,7 +107,7 @@ export class Ingestor {
     };
     let written;
     try {
-      written = await writeIngest(this.services, mapped.observations, mapped.devices, { representation: request.representation, source });
+      written = await writeIngest(this.services, this.readingIds, mapped.observations, mapped.devices, { representation: request.representation, source });
     } catch (error) {
       if (!(error instanceof IdentityError)) throw error;
       return reject(422, error.unresolved.map((entry) => ({ severity: 'error', code: 'not-found', diagnostics: entry.diagnostics, location: [entry.subject] })));

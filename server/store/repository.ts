@@ -12,10 +12,14 @@ import { GroupCommit } from './group-commit.ts';
 import { BulkRows, type BulkColumn } from './bulk-column.ts';
 import { insertRows, rowsSource } from './bulk-insert.ts';
 
-export type WriteAction = 'create' | 'update' | 'delete';
+export type WriteAction = 'create' | 'ensure' | 'update' | 'delete';
 
 export interface WriteOperation {
-  /** create: a new server-assigned id; update: create-or-replace at a client id; delete. */
+  /**
+   * create: a new server-assigned id; ensure: create at a known id unless a live resource is
+   * there (then nothing is written: idempotent creation, e.g. device readings); update:
+   * create-or-replace at a client id; delete.
+   */
   action: WriteAction;
   /** HTTP verb recorded in history (a PATCH is stored as an update made by PATCH). */
   method: 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -34,8 +38,8 @@ export interface CommittedWrite {
   lastUpdated: string;
   /** Stored JSON of this version; undefined for deletions. */
   json?: string;
-  /** What the outbox recorded, or 'none' when nothing changed (identical update, delete of nothing). */
-  action: WriteAction | 'none';
+  /** What the outbox recorded, or 'none' when nothing changed (identical update, delete of nothing, ensure of a live resource). */
+  action: 'create' | 'update' | 'delete' | 'none';
   /** The resource did not exist (or was deleted) before this write. */
   created: boolean;
 }
@@ -139,14 +143,14 @@ export class Repository {
 
   private async writeIn(tx: Queryable, operations: WriteOperation[], indexed: Array<IndexRows | undefined>): Promise<CommittedWrite[]> {
     const now = Date.now();
-    const keyed = operations.filter((op) => op.action !== 'create');
+    const keyed = operations.filter((op) => op.action !== 'create' && op.action !== 'ensure');
     const current = await this.lockCurrent(tx, keyed);
 
     // Updates of resources that do not exist yet become inserts. A concurrent writer may insert
     // the same id first: ON CONFLICT DO NOTHING waits for it, and we then lock its row instead.
     const toInsert: Array<{ op: WriteOperation; index: number }> = [];
     operations.forEach((op, index) => {
-      if (op.action === 'create' || (op.action === 'update' && !current.has(`${op.type}/${op.id}`))) toInsert.push({ op, index });
+      if (op.action === 'create' || op.action === 'ensure' || (op.action === 'update' && !current.has(`${op.type}/${op.id}`))) toInsert.push({ op, index });
     });
     const rids = new Map<number, number>();
     if (toInsert.length > 0) {
@@ -184,6 +188,10 @@ export class Repository {
       }
       if (op.action === 'delete' && !live) {
         results.push({ type: op.type, id: op.id, rid: existing?.rid ?? 0, version: existing?.version ?? 0, lastUpdated: existing?.last_updated.toISOString() ?? '', action: 'none', created: false });
+        return;
+      }
+      if (op.action === 'ensure' && live) {
+        results.push({ type: op.type, id: op.id, rid: existing.rid, version: existing.version, lastUpdated: existing.last_updated.toISOString(), json: existing.content ?? undefined, action: 'none', created: false });
         return;
       }
       const rid = insertedRid ?? existing!.rid;

@@ -48,14 +48,16 @@ describe('$ingest semantics (PGlite)', () => {
     expect(stored.valueQuantity.value).toBe(61);
   });
 
-  it('re-creates a reading whose Observation was deleted (as a conditional create would)', async () => {
+  it('re-creates a reading whose Observation was deleted, at the same id as a version after the deletion', async () => {
     const body = JSON.stringify(hr('AA:BB:CC:00:11:01', 70, '2025-05-03T00:00:00Z'));
     const first = await ingest(s.fhir, body);
     const location = first.json.entry[0].response.location.replace(/\/_history\/.*/, '');
+    expect(first.json.entry[0].response.location).toBe(`${location}/_history/1`);
     expect((await s.fhir('DELETE', location)).status).toBeLessThan(300);
     const again = await ingest(s.fhir, body);
     expect(entryStatuses(again.json)).toEqual(['201 Created']);
-    expect(again.json.entry[0].response.location).not.toContain(location);
+    expect(again.json.entry[0].response.location).toBe(`${location}/_history/3`);
+    expect((await s.fhir('GET', `${location}/_history`)).json.entry.map((e: any) => e.request.method)).toEqual(['PUT', 'DELETE', 'POST']);
     expect(entryStatuses((await ingest(s.fhir, body)).json)).toEqual(['200 OK']);
   });
 
@@ -208,7 +210,7 @@ describe('$ingest concurrency (PostgreSQL)', async () => {
       expect(shellReplies.map((r) => r.status)).toEqual([200, 200]);
       expect(await count(s.fhir, `Device?identifier=${BLE_MAC_SYSTEM}|AA-BB-CC-00-33-02`)).toBe(1);
       expect(await count(s.fhir, `Patient?identifier=urn:vitalchain:device-patient|${BLE_MAC_SYSTEM}|AA-BB-CC-00-33-02`)).toBe(1);
-      // A reading first stored through REST (its $map output) is found, and its claim then points at it.
+      // A reading first stored through REST (its $map output) is found by its ingest identifier.
       const single = JSON.stringify(hr('AA:BB:CC:00:33:01', 90, '2025-07-03T00:00:00Z'));
       const observation = (await s.fhir('POST', '$map', single, { 'Content-Type': 'application/json' })).json.parameter.find((p: any) => p.name === 'observation').resource;
       const posted = await s.fhir('POST', 'Observation', { ...observation, subject: { reference: 'Patient/pg-p' }, device: { reference: 'Device/pg-d' } });

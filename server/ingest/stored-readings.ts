@@ -1,0 +1,52 @@
+import { INGEST_IDENTIFIER_SYSTEM } from '../../mappings/identity.ts';
+import type { FhirServices } from '../fhir/context.ts';
+import { BulkRows, type BulkColumn } from '../store/bulk-column.ts';
+import { rowsSource } from '../store/bulk-insert.ts';
+import type { Queryable } from '../store/database.ts';
+
+/** An Observation already stored for a reading. */
+export interface StoredReading {
+  id: string;
+  version: number;
+  deleted: boolean;
+  lastUpdated: string;
+  content?: string;
+}
+
+const KEY_COLUMNS: BulkColumn[] = [{ name: 'key', type: 'text' }, { name: 'id', type: 'text' }, { name: 'ord', type: 'int4' }];
+
+/**
+ * What is stored already for each reading (by position; absent = nothing): the Observation at the
+ * reading's own id (reading-ids.ts), or — when that is absent or deleted — a live Observation that
+ * carries the same ingest identifier under another id (stored some other way, e.g. POSTed $map
+ * output, or ingested before readings were named by their identity), oldest first. One statement
+ * whatever the count; only readings with something stored come back.
+ *
+ * Concurrency needs nothing more: a new reading is created at its own id, so two requests
+ * carrying it meet on the resource table's (type, id) key in the write path, and the later one
+ * finds the earlier one's Observation (repository 'ensure').
+ */
+export async function storedReadings(tx: Queryable, services: FhirServices, keys: readonly string[], ids: readonly string[], withContent: boolean): Promise<Map<number, StoredReading>> {
+  const stored = new Map<number, StoredReading>();
+  if (keys.length === 0) return stored;
+  const source = rowsSource(tx, 3, KEY_COLUMNS, new BulkRows(keys.map((key, i) => [key, ids[i], i])));
+  const { rows } = await tx.query<{ ord: number; id: string; version: number; deleted: boolean; last_updated: Date; content?: string | null }>(
+    `SELECT x.ord, c.id, c.version, c.deleted, c.last_updated${withContent ? ', v.content' : ''}
+       FROM (SELECT k.ord, r.rid,
+                    CASE WHEN r.rid IS NULL OR r.deleted THEN
+                      -- One index probe per key (a nested loop over the keys): \`code = ANY(array)\`
+                      -- makes the planner scan every row of the ingest-identity system instead.
+                      (SELECT t.rid FROM idx_token t JOIN resource e ON e.rid = t.rid AND NOT e.deleted
+                        WHERE t.pid = $1 AND t.code = k.key AND t.system = $2 ORDER BY t.rid LIMIT 1)
+                    END AS elsewhere
+               FROM (${source.sql}) AS k
+               LEFT JOIN resource r ON r.type = 'Observation' AND r.id = k.id) AS x
+       JOIN resource c ON c.rid = coalesce(x.elsewhere, x.rid)
+       ${withContent ? 'LEFT JOIN resource_version v ON v.rid = c.rid AND v.version = c.version' : ''}`,
+    [services.paramIds.pid('Observation', 'identifier'), INGEST_IDENTIFIER_SYSTEM, ...source.params],
+  );
+  for (const row of rows) {
+    stored.set(row.ord, { id: row.id, version: row.version, deleted: row.deleted, lastUpdated: row.last_updated.toISOString(), ...(row.content ? { content: row.content } : {}) });
+  }
+  return stored;
+}
