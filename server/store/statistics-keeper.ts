@@ -13,6 +13,14 @@ const TABLES = ['resource', 'resource_version', 'outbox', 'idx_token', 'idx_stri
  * table holds thousands of rows; each ANALYZE samples every table (on PGlite it stalls the one
  * thread for up to a second), and doubling ran five of them in a 100,000-reading load.
  */
+/**
+ * Rows sampled per table are 300 × this. These statistics only have to tell the planner that a
+ * growing table is no longer empty, its size and its common values; autovacuum's own ANALYZE,
+ * with the full default target (100), replaces them when it runs. Sampling 3,000 rows instead
+ * of 30,000 made one ANALYZE of a 100,000-reading database take 83 ms instead of 511 ms here.
+ */
+const STATISTICS_TARGET = 10;
+
 export class StatisticsKeeper {
   private written = 0;
   private nextAt: number;
@@ -34,7 +42,10 @@ export class StatisticsKeeper {
     this.running = (async () => {
       const started = Date.now();
       try {
-        await this.db.query(`ANALYZE ${TABLES.join(', ')}`);
+        await this.db.transaction(async (tx) => {
+          await tx.query(`SET LOCAL default_statistics_target = ${STATISTICS_TARGET}`);
+          await tx.query(`ANALYZE ${TABLES.join(', ')}`);
+        });
         this.log.debug({ ms: Date.now() - started, versionsWritten: this.written }, 'planner statistics refreshed');
       } catch (error) {
         if (!this.stopped) this.log.warn({ err: error }, 'ANALYZE failed');
