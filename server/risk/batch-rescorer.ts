@@ -3,35 +3,13 @@
  * (typically NEWS2 after a model update, or a ward-wide rescore) and runs feature matrices sent to
  * it. onnxruntime-node's run() executes on the calling thread, so a 100,000-row batch on the main
  * thread would stall every HTTP request for its duration.
- *
- * The worker is TypeScript. Worker threads inherit the parent's execArgv, but on Node 20 a loader
- * given as `--import tsx` is not applied to a worker's entry module (nodejs/node#47747, tsx#354:
- * ERR_UNKNOWN_FILE_EXTENSION for the .ts entry, under `tsx` and `node --import tsx` alike). So the
- * worker starts from a two-line bootstrap that registers tsx's ESM hooks inside the worker thread
- * and then imports the .ts entry; this works under tsx, `node --import tsx` and vitest.
  */
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startTypeScriptWorker } from '../typescript-worker.ts';
 import type { RegisteredModel } from './model-registry.ts';
 import type { ModelOutputs } from './model-runtime.ts';
 import { SESSION_OPTIONS } from './model-runtime.ts';
 import type { RescoreReply, RescoreRequest } from './batch-rescorer-worker.ts';
-
-/** tsx's documented ESM register API (package export `tsx/esm/api`, import condition), as a file URL. */
-function tsxRegisterUrl(): string {
-  const require = createRequire(import.meta.url);
-  const manifestPath = require.resolve('tsx/package.json');
-  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { exports: Record<string, { import: { default: string } }> };
-  return pathToFileURL(join(dirname(manifestPath), manifest.exports['./esm/api'].import.default)).href;
-}
-
-function workerBootstrap(): string {
-  const entry = new URL('./batch-rescorer-worker.ts', import.meta.url).href;
-  return `import(${JSON.stringify(tsxRegisterUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry)}); });`;
-}
 
 export class BatchRescorer {
   private nextId = 1;
@@ -56,8 +34,7 @@ export class BatchRescorer {
   /** Starts a worker with its own session for `model` (an ONNX model from the registry). */
   static start(model: RegisteredModel): Promise<BatchRescorer> {
     if (!model.onnx || !model.card.onnx) return Promise.reject(new Error(`model ${model.card.id} is not an ONNX model`));
-    const worker = new Worker(workerBootstrap(), {
-      eval: true,
+    const worker = startTypeScriptWorker(new URL('./batch-rescorer-worker.ts', import.meta.url), {
       workerData: { onnx: model.onnx, input: model.card.onnx.input, featureCount: model.card.features.length, sessionOptions: SESSION_OPTIONS },
     });
     return new Promise((resolve, reject) => {
