@@ -44,6 +44,12 @@ export interface OutboxConsumer {
   drained(): Promise<void>;
 }
 
+/**
+ * The commit time as ISO text, formatted by the database: consumers read events by the thousand,
+ * and a timestamptz column costs the driver a Date parse per row that would only be formatted again.
+ */
+const isoLastUpdated = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_updated`;
+
 function toEvents(rows: any[]): OutboxEvent[] {
   return rows.map((row) => ({
     seq: Number(row.seq),
@@ -53,7 +59,7 @@ function toEvents(rows: any[]): OutboxEvent[] {
     id: row.id,
     version: row.version,
     action: row.action,
-    lastUpdated: (row.last_updated as Date).toISOString(),
+    lastUpdated: row.last_updated,
   }));
 }
 
@@ -85,7 +91,7 @@ export class Outbox {
 
   async read(after: number, limit: number): Promise<OutboxEvent[]> {
     const { rows } = await this.db.query<any>(
-      'SELECT seq, commit_id, rid, type, id, version, action, last_updated FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2',
+      `SELECT seq, commit_id, rid, type, id, version, action, ${isoLastUpdated('last_updated')} FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2`,
       [after, limit],
     );
     return toEvents(rows);
@@ -104,7 +110,7 @@ export class Outbox {
   async readFirstOf(after: number, types: readonly string[]): Promise<{ events: OutboxEvent[]; through: number }> {
     const { rows } = await this.db.query<any>(
       `WITH head AS (SELECT coalesce(max(seq), 0) AS seq FROM outbox)
-       SELECT h.seq AS head, o.seq, o.commit_id, o.rid, o.type, o.id, o.version, o.action, o.last_updated
+       SELECT h.seq AS head, o.seq, o.commit_id, o.rid, o.type, o.id, o.version, o.action, ${isoLastUpdated('o.last_updated')}
          FROM head h LEFT JOIN LATERAL (
            SELECT * FROM outbox WHERE seq > $1 AND seq <= h.seq AND type = ANY($2::text[]) ORDER BY seq LIMIT 1) o ON true`,
       [after, types],
