@@ -6,6 +6,8 @@ import { ProvenanceFailureError } from '../../server/provenance/errors.ts';
 import { importBytes } from 'ipfs-unixfs-importer';
 import { kuboV1ImporterOptions, singleBlockCid, unixfsCid } from '../../server/provenance/unixfs-cid.ts';
 import { withTempDir } from './tmp-dir.ts';
+import path from 'node:path';
+import { FsBlockstore } from 'blockstore-fs';
 
 /** Byte i = (i * 31) & 0xff: the pattern the reference note's Kubo / ipfs_cid vectors were computed on. */
 const pattern = (n: number) => new Uint8Array(n).map((_, i) => (i * 31) & 0xff);
@@ -66,5 +68,23 @@ describe('single-block CIDs', () => {
       expect(await unixfsCid(bytes), `size ${size}`).toBe(cid.toString());
       expect(singleBlockCid(bytes) !== undefined, `size ${size}`).toBe(size <= 262_144);
     }
+  });
+
+  it('still reads blocks an earlier version wrote in the blockstore-fs layout (DATA_DIR/blocks)', async () => {
+    await withTempDir(async (dir) => {
+      const legacy = new FsBlockstore(path.join(dir, 'blocks'));
+      await legacy.open();
+      const bytes = new TextEncoder().encode('hello fhir\n');
+      const cid = singleBlockCid(bytes)!;
+      await legacy.put(cid, bytes);
+      await legacy.close();
+      const store = new EmbeddedContentStore(dir);
+      expect(await store.has(cid.toString())).toBe(true);
+      expect(Buffer.from(await store.get(cid.toString())).toString()).toBe('hello fhir\n');
+      // New blocks go to the LevelDB store, and both kinds are read.
+      const fresh = await store.put(pattern(300 * 1024));
+      expect(Buffer.from(await store.get(fresh)).equals(Buffer.from(pattern(300 * 1024)))).toBe(true);
+      await store.close();
+    });
   });
 });
