@@ -58,7 +58,7 @@ export interface AnchorWindow {
 
 export interface AnchorWindowDeps {
   content: ContentStore;
-  keys: KeyStore;
+  keys: Pick<KeyStore, 'patientKeys'>;
   /** Bundles written to the content store at once. */
   concurrency?: number;
 }
@@ -109,7 +109,16 @@ export async function buildAnchorWindow(versions: readonly WindowVersion[], deps
     root: manifest.root,
     manifestCid,
     manifest,
-    entries: versions.map((v, i) => ({
+    // Computed when asked for: the pipeline records root, manifest and bundles, and an audit path
+    // for every leaf of every window would be ten thousand hex strings per window for nothing.
+    get entries() {
+      return entries();
+    },
+    bundles: subjects.map((subject, g) => ({ cid: cids[g], subject, leafIndices: groups.get(subject)! })),
+  };
+
+  function entries(): WindowEntry[] {
+    return versions.map((v, i) => ({
       type: v.type,
       id: v.id,
       version: v.version,
@@ -117,9 +126,8 @@ export async function buildAnchorWindow(versions: readonly WindowVersion[], deps
       leaf: manifest.leaves[i],
       ...(bundleOf[i] ? { bundleCid: bundleOf[i] } : {}),
       path: tree.proof(i).map((node) => node.toString('hex')),
-    })),
-    bundles: subjects.map((subject, g) => ({ cid: cids[g], subject, leafIndices: groups.get(subject)! })),
-  };
+    }));
+  }
 }
 
 function checkVersion(v: WindowVersion, i: number): void {

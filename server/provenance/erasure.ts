@@ -3,17 +3,15 @@ import type { SearchParamIds } from '../store/search-param-ids.ts';
 import { compartmentResourceTypes } from '../fhir/search/compartments.ts';
 import type { KeyStore } from './key-store.ts';
 import type { KeySubjects } from './key-subject.ts';
-import type { CommittedContent } from './committed-content.ts';
-import type { RecentLeaves } from './recent-leaves.ts';
+import type { Sealer } from './sealer.ts';
 import { erasureKey } from './version-verification.ts';
 
 export interface ErasureDeps {
   db: Database;
   keys: KeyStore;
   subjects: KeySubjects;
-  recent: RecentLeaves;
-  /** Versions committed but not yet hashed: emptied, so none of the patient's JSON lingers in memory. */
-  committed: CommittedContent;
+  /** Drops the patient's versions held for sealing, and every version not hashed yet, so none of the patient's JSON lingers in memory. */
+  sealer: Sealer;
   paramIds: SearchParamIds;
   /** AnchorWorker.exclusive: no bundle is sealed while a patient is being erased. */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
@@ -76,8 +74,7 @@ export async function erasePatient(deps: ErasureDeps, patientId: string): Promis
       return { subject, resources, versions: [...perRid.values()].reduce((a, b) => a + b, 0), keyDestroyed, anchoredLeaves, ingestPayloads: sources.ids.length };
     });
     // Last, still under the lock: whatever the consumer read of the patient meanwhile never reaches a bundle.
-    deps.recent.forget(subject, new Set(allRids));
-    deps.committed.clear();
+    await deps.sealer.forget(subject, allRids);
     return result;
   });
 }
@@ -109,7 +106,10 @@ async function patientRids(deps: ErasureDeps, patientId: string, subject: string
 async function linkedSources(db: Queryable, subject: string, rids: Rid[]): Promise<{ ids: string[]; provenanceRids: Rid[] }> {
   const targets = rids.map((r) => `${r.type}/${r.id}`);
   const { rows } = await db.query<{ source_id: string; provenance_id: string }>(
-    `SELECT source_id, provenance_id FROM provenance_ingest_source WHERE wrapped_deks ? $1 OR (stored_at IS NULL AND targets && $2::text[])`,
+    // A payload not stored yet names its patients (subjects), or — written before those were
+    // recorded — its targets.
+    `SELECT source_id, provenance_id FROM provenance_ingest_source
+      WHERE wrapped_deks ? $1 OR (stored_at IS NULL AND (subjects @> ARRAY[$1] OR targets && $2::text[]))`,
     [subject, targets],
   );
   const { rows: provenance } = await db.query<any>(`SELECT rid, type, id FROM resource WHERE type = 'Provenance' AND id = ANY($1::text[])`, [rows.map((r) => r.provenance_id)]);

@@ -42,9 +42,12 @@ export function ingestProvenanceHook(stored: () => void = () => {}, subjects?: K
       const record = plan.sourceRecord as SealedSource | undefined;
       if (!record || plan.targets.length === 0) return [];
       const id = `${PREFIX}${record.sourceId}`;
+      const payloadSubjects = subjects ? targetSubjects(subjects, plan) : null;
+      // The targets are listed only when their patients are not known yet (the worker then reads them
+      // back); otherwise the patients say whose keys wrap the payload and whose erasure removes it.
       await plan.tx.query(
         `INSERT INTO provenance_ingest_source (source_id, received_at, cid, provenance_id, targets, sealed, dek, subjects) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [record.sourceId, plan.source.receivedAt, record.cid, id, plan.targets.map((t) => `${t.type}/${t.id}`), record.sealed, record.dek, subjects ? targetSubjects(subjects, plan) : null],
+        [record.sourceId, plan.source.receivedAt, record.cid, id, payloadSubjects ? [] : plan.targets.map((t) => `${t.type}/${t.id}`), record.sealed, record.dek, payloadSubjects],
       );
       return [{ action: 'create', method: 'POST', type: 'Provenance', id, resource: ingestProvenance(id, plan, record.cid) }];
     },

@@ -15,7 +15,8 @@ export function ingestSourceStage(deps: StageDeps & { subjects: KeySubjects }): 
     name: 'ingest-source',
     async run() {
       const { rows } = await deps.db.query<{ source_id: string; cid: string; targets: string[]; sealed: Buffer; dek: Buffer; subjects: string[] | null }>(
-        `SELECT source_id, cid, targets, sealed, dek, subjects FROM provenance_ingest_source WHERE stored_at IS NULL ORDER BY received_at LIMIT 32`,
+        `SELECT source_id, cid, CASE WHEN subjects IS NULL THEN targets END AS targets, sealed, dek, subjects
+           FROM provenance_ingest_source WHERE stored_at IS NULL ORDER BY received_at LIMIT 32`,
       );
       for (const row of rows) {
         await deps.exclusive(async () => {

@@ -1,13 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import type { Database } from '../store/database.ts';
 import { BulkRows, type BulkColumn } from '../store/bulk-column.ts';
 import { rowsSource } from '../store/bulk-insert.ts';
 import type { OutboxEvent } from '../store/outbox.ts';
 import { SHARED_SUBJECT } from './anchor-window.ts';
-import type { CommittedContent } from './committed-content.ts';
 import type { KeySubjects } from './key-subject.ts';
-import { SALT_BYTES, leafHash } from './leaf.ts';
-import type { RecentLeaves } from './recent-leaves.ts';
+import type { Sealer } from './sealer.ts';
+import type { VersionToHash } from './sealer-protocol.ts';
 import { isWindowProvenanceId } from './window-provenance.ts';
 
 /** Leaf rows travel as the write path's rows do (store/bulk-insert.ts). */
@@ -16,39 +14,42 @@ const LEAF_COLUMNS: BulkColumn[] = (
 ).map(([name, type]) => ({ name, type }));
 
 interface VersionRow {
-  seq: string | number;
-  rid: string | number;
+  seq: number;
+  rid: number;
   type: string;
   id: string;
   version: number;
-  content: string;
   /** The outbox event's ISO instant, or the stored version's time as read. */
   last_updated: string | Date;
 }
 
 /**
  * The outbox consumer's whole job: one leaf per committed content version, salted with fresh
- * random bytes here (never in the write path), numbered densely in outbox order, in one statement.
- * Deletions carry no stored bytes and get no leaf. At-least-once delivery is harmless: a version
- * that already has a leaf keeps its first salt and number. Returns how many leaves were added.
+ * random bytes by the sealer thread (never in the write path), numbered densely in outbox order,
+ * in one statement. The sealer hashes the content it was handed at commit; a batch it does not
+ * hold whole (another process wrote it, or a restart came between) is read from the database and
+ * handed over with its content. Deletions carry no stored bytes and get no leaf. At-least-once
+ * delivery is harmless: a version that already has a leaf keeps its first salt and number.
+ * Returns how many leaves were added.
  */
-export async function recordLeaves(
-  db: Database,
-  subjects: KeySubjects,
-  events: readonly OutboxEvent[],
-  recent?: RecentLeaves,
-  committed?: CommittedContent,
-): Promise<number> {
-  if (!events.some((event) => event.action !== 'delete')) return 0;
-  const rows = handedOver(events, committed) ?? (await storedVersions(db, events));
+export async function recordLeaves(db: Database, subjects: KeySubjects, events: readonly OutboxEvent[], sealer: Sealer): Promise<number> {
+  let rows: VersionRow[] = events.filter((event) => event.action !== 'delete').map((e) => ({ seq: e.seq, rid: e.rid, type: e.type, id: e.id, version: e.version, last_updated: e.lastUpdated }));
   if (rows.length === 0) return 0;
-  const salts = randomBytes(SALT_BYTES * rows.length);
-  const bytes = rows.map((row) => Buffer.from(row.content));
-  const saltOf = (i: number) => salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
-  const leaves = rows.map((row, i) => leafHash(saltOf(i), bytes[i]));
-  const generated = rows.map((row) => row.type === 'Provenance' && isWindowProvenanceId(row.id));
-  const patients = rows.map((row, i) => (generated[i] ? SHARED_SUBJECT : subjectOf(subjects, row)));
-  const leafRows = rows.map((row, i) => [row.seq, row.rid, row.version, row.type, row.id, saltOf(i), leaves[i], patients[i], generated[i], row.last_updated]);
+  let hashed = await sealer.hash(rows.map(toHash));
+  if (hashed === 'missing') {
+    const stored = await storedVersions(db, events);
+    rows = stored;
+    if (rows.length === 0) return 0;
+    hashed = await sealer.hash(
+      rows.map(toHash),
+      stored.map((row) => ({ json: row.content, subject: subjectOf(subjects, row) })),
+    );
+    if (hashed === 'missing') throw new Error('the sealer lost versions it was given');
+  }
+  const { salts, leaves, subjects: patients, batch } = hashed;
+  const leafRows = rows.map((row, i) => [
+    row.seq, row.rid, row.version, row.type, row.id, salts.subarray(i * 32, (i + 1) * 32), leaves.subarray(i * 32, (i + 1) * 32), patients[i], isGenerated(row), row.last_updated,
+  ]);
   const source = rowsSource(db, 1, LEAF_COLUMNS, new BulkRows(leafRows));
   // Leaf numbers continue densely in seq order over the rows actually added, so when every row
   // is added (the usual case) row i is leaf first + i: only two numbers come back, not a row per leaf.
@@ -67,48 +68,35 @@ export async function recordLeaves(
   );
   const count = Number(added.added);
   // A redelivered batch with some leaves already recorded is not kept: the window builder reads it.
-  if (recent && count === rows.length) {
-    const first = Number(added.first);
-    rows.forEach((row, i) => {
-      recent.add(first + i, {
-        rid: Number(row.rid),
-        version: { type: row.type, id: row.id, version: String(row.version), bytes: bytes[i], salt: saltOf(i), leaf: leaves[i], patient: patients[i] },
-      });
-    });
-  }
+  sealer.numbered(batch, count === rows.length ? Number(added.first) : undefined);
   return count;
 }
 
-function handedOver(events: readonly OutboxEvent[], committed: CommittedContent | undefined): VersionRow[] | undefined {
-  if (!committed) return undefined;
-  const rows: VersionRow[] = [];
-  let complete = true;
-  for (const event of events) {
-    if (event.action === 'delete') continue;
-    // Taken even after a miss, so a batch read from the database leaves nothing behind to pile up.
-    const content = committed.take(event.rid, event.version);
-    if (content === undefined) complete = false;
-    else if (complete) rows.push({ seq: event.seq, rid: event.rid, type: event.type, id: event.id, version: event.version, content, last_updated: event.lastUpdated });
-  }
-  return complete ? rows : undefined;
+function isGenerated(row: { type: string; id: string }): boolean {
+  return row.type === 'Provenance' && isWindowProvenanceId(row.id);
+}
+
+function toHash(row: VersionRow): VersionToHash {
+  return { rid: row.rid, version: row.version, type: row.type, id: row.id, generated: isGenerated(row) };
 }
 
 /**
  * The exact bytes the write path stored: resource_version.content, nothing re-serialised. A batch
  * is a contiguous run of the outbox (commit order), read by its seq range through primary keys.
  */
-async function storedVersions(db: Database, events: readonly OutboxEvent[]): Promise<VersionRow[]> {
-  const { rows } = await db.query<VersionRow>(
+async function storedVersions(db: Database, events: readonly OutboxEvent[]): Promise<Array<VersionRow & { content: string }>> {
+  const { rows } = await db.query<VersionRow & { content: string }>(
     `SELECT o.seq, o.rid, o.type, o.id, o.version, v.content, v.last_updated
        FROM outbox o JOIN resource_version v ON v.rid = o.rid AND v.version = o.version
       WHERE o.seq BETWEEN $1 AND $2 AND o.action <> 'delete' AND v.content IS NOT NULL
       ORDER BY o.seq`,
     [events[0].seq, events[events.length - 1].seq],
   );
-  return rows;
+  return rows.map((row) => ({ ...row, seq: Number(row.seq), rid: Number(row.rid) }));
 }
 
-function subjectOf(subjects: KeySubjects, row: VersionRow): string {
+function subjectOf(subjects: KeySubjects, row: VersionRow & { content: string }): string {
+  if (isGenerated(row)) return SHARED_SUBJECT;
   try {
     return subjects.of(row.type, row.id, JSON.parse(row.content) as Record<string, unknown>);
   } catch {

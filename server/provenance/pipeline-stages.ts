@@ -1,12 +1,14 @@
 import type { Logger } from '../log.ts';
 import type { Database } from '../store/database.ts';
 import type { Repository, WriteOperation } from '../store/repository.ts';
-import { buildAnchorWindow } from './anchor-window.ts';
+import { SHARED_SUBJECT } from './anchor-window.ts';
 import type { WorkerStage } from './anchor-worker.ts';
 import type { ProvenanceBackends } from './backends.ts';
 import type { AnchorRecord } from './ledger.ts';
 import { manifestDigest } from './manifest-digest.ts';
-import type { RecentLeaves } from './recent-leaves.ts';
+import { ProvenanceFailureError } from './errors.ts';
+import type { WindowVersion } from './anchor-window.ts';
+import type { Sealer } from './sealer.ts';
 import { windowProvenance } from './window-provenance.ts';
 import { assignWindows, lastAnchoredBlock, saveAnchored, saveBuilt, windowLeaves, windowsWithStatus, windowVersions, type WindowRow } from './window-store.ts';
 
@@ -15,8 +17,8 @@ export interface StageDeps {
   repository: Repository;
   backends: ProvenanceBackends;
   log: Logger;
-  /** What the consumer just hashed: saves reading the window back (the database stays the fallback). */
-  recent: RecentLeaves;
+  /** Holds what the consumer just hashed and seals windows (the database stays the fallback). */
+  sealer: Sealer;
   /** Serialises a unit of work with $erase (AnchorWorker.exclusive). */
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** Hands work to another lane of the worker (AnchorWorker.wake). */
@@ -38,10 +40,11 @@ export function assignStage(deps: StageDeps, leaves: number, seconds: number): W
 }
 
 /**
- * open → built: the window's versions, read from the database, become per-patient encrypted
- * bundles and a manifest in the content store, then the row records root and CIDs. A few windows
- * are built at once (their block writes overlap), under the erase lock, so a patient's key is
- * never re-created for data being erased.
+ * open → built: the window's versions — held by the sealer since they were hashed, or read back
+ * from the database — become per-patient encrypted bundles and a manifest in the content store
+ * (bundles first, the manifest last), then the row records root and CIDs. A few windows are built
+ * at once (their block writes overlap), under the erase lock, so a patient's key is never
+ * re-created for data being erased.
  */
 export function buildStage(deps: StageDeps, concurrency = 3): WorkerStage {
   return {
@@ -51,10 +54,19 @@ export function buildStage(deps: StageDeps, concurrency = 3): WorkerStage {
       await deps.exclusive(() =>
         Promise.all(
           windows.map(async (window) => {
-            const versions = deps.recent.window(window.firstLeaf, window.lastLeaf) ?? (await readWindow(deps, window));
-            const built = await buildAnchorWindow(versions, { content: deps.backends.content, keys: deps.backends.keys });
-            await saveBuilt(deps.db, window, built);
-            deps.recent.release(window.firstLeaf, window.lastLeaf);
+            let subjects = await deps.sealer.windowSubjects(window.firstLeaf, window.lastLeaf);
+            let versions: WindowVersion[] | undefined;
+            if (!subjects) {
+              versions = await readWindow(deps, window);
+              subjects = [...new Set(versions.filter((v) => v.bytes).map((v) => v.patient ?? SHARED_SUBJECT))];
+            }
+            const keys = await deps.backends.keys.patientKeys(subjects);
+            const sealed = await deps.sealer.seal(window.firstLeaf, window.lastLeaf, keys, versions);
+            const manifest = sealed.blocks[sealed.blocks.length - 1];
+            await Promise.all(sealed.blocks.slice(0, -1).map((block) => store(deps, block)));
+            await store(deps, manifest);
+            await saveBuilt(deps.db, window, sealed);
+            deps.sealer.release(window.firstLeaf, window.lastLeaf);
             deps.wake('anchor');
           }),
         ),
@@ -62,6 +74,12 @@ export function buildStage(deps: StageDeps, concurrency = 3): WorkerStage {
       return windows.length > 0;
     },
   };
+}
+
+/** Stores a block the sealer made; the content store must name it as the sealer did. */
+async function store(deps: StageDeps, block: { cid: string; bytes: Uint8Array }): Promise<void> {
+  const cid = await deps.backends.content.put(block.bytes);
+  if (cid !== block.cid) throw new ProvenanceFailureError('content', `the content store named a block ${cid}, the sealer ${block.cid}`);
 }
 
 async function readWindow(deps: StageDeps, window: WindowRow) {

@@ -5,14 +5,13 @@ import type { OutboxConsumer } from '../store/outbox.ts';
 import type { CommittedWrite } from '../store/repository.ts';
 import { AnchorWorker } from './anchor-worker.ts';
 import { auditOperation } from './audit-operation.ts';
-import { CommittedContent } from './committed-content.ts';
 import { openBackends, type ProvenanceBackends } from './backends.ts';
 import { eraseOperation } from './erase-operation.ts';
 import { ingestProvenanceHook } from './ingest-provenance.ts';
 import { ingestSourceStage } from './ingest-source-stage.ts';
 import { KeySubjects } from './key-subject.ts';
 import { recordLeaves } from './leaf-recorder.ts';
-import { RecentLeaves } from './recent-leaves.ts';
+import { Sealer } from './sealer.ts';
 import { anchorStage, assignStage, buildStage, type StageDeps } from './pipeline-stages.ts';
 import { pipelineBacklog, type PipelineBacklog } from './pipeline-backlog.ts';
 import { proofOperation } from './proof-operation.ts';
@@ -53,12 +52,11 @@ export const provenanceFeature: ServerFeature = {
     const backends = await openBackends(config, db, log);
     const subjects = new KeySubjects(services.registry, config.BASE_URL);
     const content = new VerifiedContent(backends.content);
-    const recent = new RecentLeaves();
-    const committed = new CommittedContent();
-    const remember = (results: CommittedWrite[]) => committed.remember(results);
+    const sealer = new Sealer(subjects);
+    const remember = (results: CommittedWrite[]) => sealer.hold(results);
     repository.events.on('committed', remember);
     let worker: AnchorWorker;
-    const stage: StageDeps = { db, repository, backends, log, recent, exclusive: (fn) => worker.exclusive(fn), wake: (lane) => worker.wake(lane) };
+    const stage: StageDeps = { db, repository, backends, log, sealer, exclusive: (fn) => worker.exclusive(fn), wake: (lane) => worker.wake(lane) };
     worker = new AnchorWorker({
       db,
       log,
@@ -71,7 +69,7 @@ export const provenanceFeature: ServerFeature = {
     const consumer = outbox.subscribe(
       PROVENANCE_CONSUMER,
       async (events) => {
-        if ((await recordLeaves(db, subjects, events, recent, committed)) > 0) worker.wake('build');
+        if ((await recordLeaves(db, subjects, events, sealer)) > 0) worker.wake('build');
       },
       { batchSize: 2_000, idleMs: 1_000, retryMs: 1_000 },
     );
@@ -79,7 +77,7 @@ export const provenanceFeature: ServerFeature = {
 
     services.operations.register(verifyOperation({ db, backends, content }));
     services.operations.register(proofOperation({ db, backends, content }));
-    services.operations.register(eraseOperation({ db, keys: backends.keys, subjects, recent, committed, paramIds: services.paramIds, exclusive: (fn) => worker.exclusive(fn) }));
+    services.operations.register(eraseOperation({ db, keys: backends.keys, subjects, sealer, paramIds: services.paramIds, exclusive: (fn) => worker.exclusive(fn) }));
     services.operations.register(auditOperation({ db, backends, content, consumer: PROVENANCE_CONSUMER }));
     setIngestProvenanceHook(services, ingestProvenanceHook(() => worker.wake('ingest'), subjects));
 
@@ -106,6 +104,7 @@ export const provenanceFeature: ServerFeature = {
         pipelines.delete(services);
         await consumer.stop();
         await worker.stop();
+        await sealer.close();
         await backends.close();
       },
     };

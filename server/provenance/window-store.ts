@@ -156,7 +156,7 @@ function toLeaf(row: any): WindowLeaf {
 }
 
 /** Records a built window (bundles and manifest stored) in one transaction; a second call changes nothing. */
-export async function saveBuilt(db: Database, window: WindowRow, built: AnchorWindow): Promise<void> {
+export async function saveBuilt(db: Database, window: WindowRow, built: Pick<AnchorWindow, 'root' | 'manifestCid' | 'bundles'>): Promise<void> {
   await db.transaction(async (tx) => {
     const { rowCount } = await tx.query(
       `UPDATE provenance_window SET status = 'built', root = $2, manifest_cid = $3, built_at = now() WHERE window_id = $1 AND status = 'open'`,

@@ -38,6 +38,8 @@ export interface CommittedWrite {
   lastUpdated: string;
   /** Stored JSON of this version; undefined for deletions. */
   json?: string;
+  /** The resource as written (new versions only), for listeners that would otherwise parse `json` again. */
+  resource?: Record<string, any>;
   /** What the outbox recorded, or 'none' when nothing changed (identical update, delete of nothing, ensure of a live resource). */
   action: 'create' | 'update' | 'delete' | 'none';
   /** The resource did not exist (or was deleted) before this write. */
@@ -222,7 +224,7 @@ export class Repository {
         resourceUpdates.push([rid, version, lastUpdatedMs, false]);
       }
       newIndex.push({ rid, rows: indexed[index]! });
-      results.push({ type: op.type, id: op.id, rid, version, lastUpdated, json, action: live ? 'update' : 'create', created: !live });
+      results.push({ type: op.type, id: op.id, rid, version, lastUpdated, json, resource: op.resource, action: live ? 'update' : 'create', created: !live });
     });
 
     if (resourceUpdates.length > 0) {

@@ -1,0 +1,65 @@
+import type { WindowVersion } from './anchor-window.ts';
+
+/** A committed version handed to the sealer thread right after COMMIT (sealer.ts). */
+export interface HeldVersion {
+  rid: number;
+  version: number;
+  json: string;
+  /** Key subject (key-subject.ts), computed on the main thread from the resource as written. */
+  subject: string;
+}
+
+/**
+ * The versions of one commit as one message: numbers in arrays, the stored JSON texts joined by
+ * newlines (compact JSON has none outside its strings, where they are escaped), subjects by index.
+ * A copy of one long string and a few arrays, not of thousands of small objects.
+ */
+export interface HeldBatch {
+  rids: number[];
+  versions: number[];
+  jsons: string;
+  subjects: string[];
+  subjectOf: number[];
+}
+
+/** A version to hash, in outbox order; `generated` marks the pipeline's own window Provenance. */
+export interface VersionToHash {
+  rid: number;
+  version: number;
+  type: string;
+  id: string;
+  generated: boolean;
+}
+
+export type SealerRequest =
+  | { kind: 'hold'; batch: HeldBatch }
+  | { kind: 'hash'; id: number; versions: VersionToHash[]; contents?: Array<{ json: string; subject: string }> }
+  | { kind: 'numbered'; id: number; first?: number }
+  | { kind: 'window-subjects'; id: number; first: number; last: number }
+  | { kind: 'seal'; id: number; first: number; last: number; keys: Array<[string, Uint8Array]>; versions?: WindowVersion[] }
+  | { kind: 'release'; first: number; last: number }
+  | { kind: 'forget'; subject: string; rids: number[] }
+  | { kind: 'clear-held' };
+
+export interface HashReply {
+  /** 32 bytes per version, in request order. */
+  salts: Uint8Array;
+  leaves: Uint8Array;
+  subjects: string[];
+}
+
+export interface SealedWindow {
+  root: string;
+  manifestCid: string;
+  bundles: Array<{ cid: string; subject: string; leafIndices: number[] }>;
+  /** Bytes to store, with the CID the sealer computed for each: every bundle, then the manifest last. */
+  blocks: Array<{ cid: string; bytes: Uint8Array }>;
+}
+
+export type SealerReply =
+  | { id: number; hashed: HashReply }
+  /** Some version was not held: the caller reads them all from the database and asks again with contents. */
+  | { id: number; missing: true }
+  | { id: number; subjects: string[] | undefined }
+  | { id: number; sealed: SealedWindow }
+  | { id: number; error: string };

@@ -1,0 +1,161 @@
+/**
+ * The provenance sealer's thread (sealer.ts): salts and leaves for committed versions, and whole
+ * anchor windows built from them — Merkle tree, per-patient bundles sealed under the keys it is
+ * given, CIDs — with the versions it hashed kept here, in this thread's own heap, until their
+ * window is built. It touches neither the database nor the key file nor the content store: the
+ * main thread records what it returns.
+ */
+import { randomBytes } from 'node:crypto';
+import { parentPort } from 'node:worker_threads';
+import { buildAnchorWindow, SHARED_SUBJECT, type WindowVersion } from './anchor-window.ts';
+import type { ContentStore } from './content-store.ts';
+import { SALT_BYTES, leafHash } from './leaf.ts';
+import { RecentLeaves, type RecentLeaf } from './recent-leaves.ts';
+import type { HeldBatch, HeldVersion, SealerReply, SealerRequest, SealedWindow, VersionToHash } from './sealer-protocol.ts';
+import { unixfsCid } from './unixfs-cid.ts';
+
+/** Committed versions not yet hashed, bounded like the cache it replaces: oldest dropped first. */
+const MAX_HELD_BYTES = 32 * 1024 * 1024;
+const held = new Map<string, HeldVersion>();
+let heldBytes = 0;
+/** Hashed batches waiting for the leaf numbers the database gives them. */
+const pending = new Map<number, Array<{ rid: number; version: RecentLeaf['version'] }>>();
+const recent = new RecentLeaves();
+const port = parentPort!;
+
+const key = (rid: number, version: number) => `${rid}/${version}`;
+
+function hold(batch: HeldBatch): void {
+  const jsons = batch.jsons.split('\n');
+  // Should a text ever hold a raw newline, the batch is not kept: the consumer then reads it back.
+  if (jsons.length !== batch.rids.length) return;
+  const versions: HeldVersion[] = jsons.map((json, i) => ({ rid: batch.rids[i], version: batch.versions[i], json, subject: batch.subjects[batch.subjectOf[i]] }));
+  for (const version of versions) {
+    const k = key(version.rid, version.version);
+    if (held.has(k)) continue;
+    held.set(k, version);
+    heldBytes += version.json.length;
+  }
+  for (const [k, version] of held) {
+    if (heldBytes <= MAX_HELD_BYTES) break;
+    held.delete(k);
+    heldBytes -= version.json.length;
+  }
+}
+
+function take(rid: number, version: number): HeldVersion | undefined {
+  const k = key(rid, version);
+  const found = held.get(k);
+  if (found) {
+    held.delete(k);
+    heldBytes -= found.json.length;
+  }
+  return found;
+}
+
+function hash(id: number, versions: VersionToHash[], contents: Array<{ json: string; subject: string }> | undefined): SealerReply {
+  const found = contents ?? versions.map((v) => take(v.rid, v.version));
+  // Taken even after a miss, so a batch read from the database leaves nothing behind to pile up.
+  if (found.some((entry) => entry === undefined)) return { id, missing: true };
+  const salts = randomBytes(SALT_BYTES * versions.length);
+  const leaves = Buffer.alloc(32 * versions.length);
+  const subjects: string[] = new Array(versions.length);
+  const hashed: Array<{ rid: number; version: RecentLeaf['version'] }> = new Array(versions.length);
+  const texts = found.map((entry) => entry!.json);
+  const bytesOf = utf8Views(texts);
+  versions.forEach((v, i) => {
+    const bytes = bytesOf(i);
+    const salt = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
+    const leaf = leafHash(salt, bytes);
+    leaf.copy(leaves, i * 32);
+    subjects[i] = v.generated ? SHARED_SUBJECT : found[i]!.subject;
+    hashed[i] = { rid: v.rid, version: { type: v.type, id: v.id, version: String(v.version), bytes, salt, leaf, patient: subjects[i] } };
+  });
+  pending.set(id, hashed);
+  return { id, hashed: { salts, leaves, subjects } };
+}
+
+/**
+ * The texts' UTF-8 bytes as views into one buffer: one allocation per batch instead of one per
+ * version (each of which the collector would track), where every text is ASCII — stored JSON
+ * nearly always is, and then bytes and characters line up.
+ */
+function utf8Views(texts: string[]): (i: number) => Buffer {
+  const joined = texts.join('');
+  const all = Buffer.from(joined);
+  if (all.length !== joined.length) return (i) => Buffer.from(texts[i]);
+  const offsets = new Array<number>(texts.length + 1);
+  offsets[0] = 0;
+  for (let i = 0; i < texts.length; i++) offsets[i + 1] = offsets[i] + texts[i].length;
+  return (i) => all.subarray(offsets[i], offsets[i + 1]);
+}
+
+function numbered(id: number, first: number | undefined): void {
+  const batch = pending.get(id);
+  pending.delete(id);
+  // A redelivered batch with some leaves already recorded is not kept: the window is then read back.
+  if (batch && first !== undefined) batch.forEach((entry, i) => recent.add(first + i, entry));
+}
+
+function windowSubjects(first: number, last: number): string[] | undefined {
+  const versions = recent.window(first, last);
+  return versions && [...new Set(versions.filter((v) => v.bytes).map((v) => v.patient ?? SHARED_SUBJECT))];
+}
+
+/** A window as stored blocks: CIDs computed here, the bytes returned for the main thread to store. */
+async function seal(first: number, last: number, keys: Map<string, Buffer>, given: WindowVersion[] | undefined): Promise<SealedWindow> {
+  const versions = given?.map(asBuffers) ?? recent.window(first, last);
+  if (!versions) throw new Error(`window ${first}-${last} is not held here`);
+  const blocks: SealedWindow['blocks'] = [];
+  const collector: ContentStore = {
+    put: async (bytes) => {
+      const cid = await unixfsCid(bytes);
+      blocks.push({ cid, bytes });
+      return cid;
+    },
+    get: () => Promise.reject(new Error('the sealer stores nothing')),
+    has: async () => false,
+    close: async () => undefined,
+  };
+  const built = await buildAnchorWindow(versions, { content: collector, keys: { patientKeys: async () => keys }, concurrency: 1 });
+  return { root: built.root, manifestCid: built.manifestCid, bundles: built.bundles, blocks };
+}
+
+/** Buffers arrive from another thread as plain Uint8Arrays; the window builder checks for Buffers. */
+function asBuffers(version: WindowVersion): WindowVersion {
+  const buffer = (bytes: Uint8Array | undefined) => (bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : undefined);
+  return { ...version, bytes: buffer(version.bytes), salt: buffer(version.salt), leaf: buffer(version.leaf) };
+}
+
+port.on('message', async (request: SealerRequest) => {
+  try {
+    switch (request.kind) {
+      case 'hold':
+        return hold(request.batch);
+      case 'hash': {
+        // Copied, not transferred: the versions kept here hold views into these salts.
+        return port.postMessage(hash(request.id, request.versions, request.contents));
+      }
+      case 'numbered':
+        return numbered(request.id, request.first);
+      case 'window-subjects':
+        return port.postMessage({ id: request.id, subjects: windowSubjects(request.first, request.last) } satisfies SealerReply);
+      case 'seal': {
+        const keys = new Map(request.keys.map(([subject, k]) => [subject, Buffer.from(k.buffer, k.byteOffset, k.byteLength)]));
+        const sealed = await seal(request.first, request.last, keys, request.versions);
+        return port.postMessage({ id: request.id, sealed } satisfies SealerReply);
+      }
+      case 'release':
+        return recent.release(request.first, request.last);
+      case 'forget':
+        return recent.forget(request.subject, new Set(request.rids));
+      case 'clear-held':
+        held.clear();
+        heldBytes = 0;
+        return;
+    }
+  } catch (error) {
+    if ('id' in request) port.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) } satisfies SealerReply);
+  }
+});
+port.postMessage('ready');

@@ -1,0 +1,77 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildAnchorWindow, type WindowVersion } from '../../server/provenance/anchor-window.ts';
+import { KeySubjects } from '../../server/provenance/key-subject.ts';
+import { leafHash } from '../../server/provenance/leaf.ts';
+import { Sealer } from '../../server/provenance/sealer.ts';
+import { searchParameters } from '../../server/fhir/search/definitions/search-parameters.ts';
+import type { CommittedWrite } from '../../server/store/repository.ts';
+
+const BASE = 'http://localhost/fhir';
+
+function observation(i: number, patient: string): CommittedWrite {
+  const resource = { resourceType: 'Observation', id: `o${i}`, status: 'final', code: { text: 'heart rate' }, subject: { reference: `Patient/${patient}` }, valueQuantity: { value: 60 + i } };
+  return { type: 'Observation', id: `o${i}`, rid: 100 + i, version: 1, lastUpdated: '2026-01-01T00:00:00.000Z', json: JSON.stringify({ ...resource, meta: { versionId: '1' } }), resource, action: 'create', created: true };
+}
+
+describe('provenance sealer thread', () => {
+  const sealer = new Sealer(new KeySubjects(searchParameters(), BASE));
+  afterAll(() => sealer.close());
+
+  it('hashes what it was handed at commit, and seals the window as buildAnchorWindow would', async () => {
+    const writes = [observation(1, 'a'), observation(2, 'b'), observation(3, 'a'), { ...observation(4, 'b'), action: 'none' as const }];
+    sealer.hold(writes);
+    const toHash = writes.slice(0, 3).map((w) => ({ rid: w.rid, version: w.version, type: w.type, id: w.id, generated: false }));
+    const hashed = await sealer.hash(toHash);
+    if (hashed === 'missing') throw new Error('the sealer should hold these versions');
+    expect(hashed.subjects).toEqual(['Patient/a', 'Patient/b', 'Patient/a']);
+    const versions: WindowVersion[] = writes.slice(0, 3).map((w, i) => {
+      const salt = Buffer.from(hashed.salts.subarray(i * 32, (i + 1) * 32));
+      const bytes = Buffer.from(w.json!);
+      expect(Buffer.from(hashed.leaves.subarray(i * 32, (i + 1) * 32)).equals(leafHash(salt, bytes))).toBe(true);
+      return { type: w.type, id: w.id, version: '1', bytes, salt, patient: hashed.subjects[i] };
+    });
+
+    sealer.numbered(hashed.batch, 41);
+    expect((await sealer.windowSubjects(41, 43))?.sort()).toEqual(['Patient/a', 'Patient/b']);
+    expect(await sealer.windowSubjects(41, 44)).toBeUndefined();
+    const keys = new Map([['Patient/a', randomBytes(32)], ['Patient/b', randomBytes(32)]]);
+    const sealed = await sealer.seal(41, 43, keys);
+
+    const stored: Uint8Array[] = [];
+    const reference = await buildAnchorWindow(versions, {
+      keys: { patientKeys: async () => keys },
+      content: { put: async (bytes) => (stored.push(bytes), (await import('../../server/provenance/unixfs-cid.ts')).unixfsCid(bytes)), get: async () => new Uint8Array(), has: async () => false, close: async () => undefined },
+    });
+    expect(sealed.root).toBe(reference.root);
+    expect(sealed.manifestCid).toBe(reference.manifestCid);
+    expect(sealed.bundles).toEqual(reference.bundles);
+    // Bundles first, the manifest last, each with the bytes its CID names.
+    expect(sealed.blocks.map((b) => b.cid)).toEqual([...reference.bundles.map((b) => b.cid), reference.manifestCid]);
+    expect(sealed.blocks.map((b) => Buffer.from(b.bytes))).toEqual(stored.map((b) => Buffer.from(b)));
+
+    // Released once built: a second seal must be given the versions (read back from the database).
+    sealer.release(41, 43);
+    await expect(sealer.seal(41, 43, keys)).rejects.toThrow(/not held/);
+    expect((await sealer.seal(41, 43, keys, versions)).root).toBe(reference.root);
+  });
+
+  it('answers missing for versions it was not handed, and hashes them when given their content', async () => {
+    const write = observation(9, 'c');
+    const toHash = [{ rid: write.rid, version: 1, type: 'Observation', id: write.id, generated: false }];
+    expect(await sealer.hash(toHash)).toBe('missing');
+    const hashed = await sealer.hash(toHash, [{ json: write.json!, subject: 'Patient/c' }]);
+    if (hashed === 'missing') throw new Error('contents were given');
+    expect(hashed.subjects).toEqual(['Patient/c']);
+    // A window Provenance (generated) is sealed under the shared key whatever it was handed with.
+    const generated = await sealer.hash([{ ...toHash[0], generated: true }], [{ json: write.json!, subject: 'Patient/c' }]);
+    expect(generated !== 'missing' && generated.subjects).toEqual(['#shared']);
+  });
+
+  it('forgets a patient on erasure: held versions are dropped before they are hashed', async () => {
+    const write = observation(20, 'd');
+    sealer.hold([write]);
+    await sealer.forget('Patient/d', [write.rid]);
+    expect(await sealer.hash([{ rid: write.rid, version: 1, type: 'Observation', id: write.id, generated: false }])).toBe('missing');
+  });
+});
