@@ -1,12 +1,12 @@
 import { typeModel } from '../../../../conformance/type-model.ts';
 import { compileSteps, positionAfter, type StaticPosition } from './compile-extractor.ts';
 import { parsePathExpression, splitUnion } from './path-expression.ts';
-import type { TypedNode } from './typed-node.ts';
+import { NodeList, type NodeVisitor, type TypedNode } from './typed-node.ts';
 
 /** For each element the composite's base expression selects: the values of each component. */
 export type CompositeExtractor = (resource: Record<string, any>) => TypedNode[][][];
 
-type ComponentSink = (element: any, resource: Record<string, any>, out: TypedNode[]) => void;
+type ComponentSink = (element: any, resource: Record<string, any>, out: NodeVisitor) => void;
 
 /**
  * Compiles a composite parameter: its base expression (e.g. "Observation | Observation.component")
@@ -32,18 +32,18 @@ export function compileComposite(resourceType: string, baseExpression: string, c
   return (resource) => {
     const rows: TypedNode[][][] = [];
     for (const base of bases) {
-      const elements: TypedNode[] = [];
-      base!.sink(resource, elements);
-      for (const element of elements) {
+      const found = new NodeList();
+      base!.sink(resource, found);
+      for (const element of found.nodes) {
         // Components are read last to first: the value component (valueString, valueDateTime...) is
         // usually absent, and one empty component means no row, so most composites stop after one lookup.
         const values: TypedNode[][] = new Array(base!.components.length);
         let empty = false;
         for (let i = base!.components.length - 1; i >= 0 && !empty; i--) {
-          const out: TypedNode[] = [];
+          const out = new NodeList();
           base!.components[i](element.value, resource, out);
-          values[i] = out;
-          empty = out.length === 0;
+          values[i] = out.nodes;
+          empty = out.nodes.length === 0;
         }
         if (!empty) rows.push(values);
       }
@@ -59,7 +59,7 @@ function compileComponent(expression: string, position: StaticPosition, root: St
     const parsed = parsePathExpression(`Base.${fromRoot ? part.slice('%resource.'.length) : part}`);
     const sink = parsed ? compileSteps(model, parsed.steps, 0, fromRoot ? root : position) : undefined;
     if (!sink) return undefined;
-    return fromRoot ? (_element: any, resource: any, out: TypedNode[]) => sink(resource, out) : (element: any, _resource: any, out: TypedNode[]) => sink(element, out);
+    return fromRoot ? (_element: any, resource: any, out: NodeVisitor) => sink(resource, out) : (element: any, _resource: any, out: NodeVisitor) => sink(element, out);
   });
   if (parts.some((part) => !part)) return undefined;
   return (element, resource, out) => {

@@ -4,7 +4,7 @@ import { typeModel, type ElementDefinitionInfo, type TypeModel } from '../../../
 import { withPlainNumbers } from '../../json/index.ts';
 import { expandValueSet } from '../../../../conformance/value-set-expansion.ts';
 import { parsePathExpression, type PathExpression, type PathStep } from './path-expression.ts';
-import type { Extractor, TypedNode } from './typed-node.ts';
+import { extractorOf, listExtractor, type Extractor, type NodeVisitor, type TypedNode } from './typed-node.ts';
 
 /**
  * Compiles one SearchParameter expression (already narrowed to one resource type) into a plain
@@ -16,7 +16,7 @@ export function compileExtractor(resourceType: string, alternatives: string[]): 
   const compiled = alternatives.map((alternative) => compileAlternative(resourceType, alternative));
   if (compiled.length === 1) return compiled[0];
   // FHIRPath `|` is a set union: a value reached by two paths is indexed once.
-  return (resource) => {
+  return listExtractor((resource) => {
     const all = compiled.flatMap((extract) => extract(resource));
     if (all.length < 2) return all;
     const seen = new Set<string>();
@@ -26,7 +26,7 @@ export function compileExtractor(resourceType: string, alternatives: string[]): 
       seen.add(key);
       return true;
     });
-  };
+  });
 }
 
 function compileAlternative(resourceType: string, source: string): Extractor {
@@ -34,17 +34,11 @@ function compileAlternative(resourceType: string, source: string): Extractor {
   if (parsed && (parsed.root === resourceType || parsed.root === 'Resource' || parsed.root === 'DomainResource')) {
     const model = typeModel();
     const sink = parsed.steps.some((step) => step.kind === 'index') ? undefined : compileSteps(model, parsed.steps, 0, { owner: resourceType, path: resourceType, type: resourceType });
-    if (sink) {
-      return (resource) => {
-        const out: TypedNode[] = [];
-        sink(resource, out);
-        return out;
-      };
-    }
+    if (sink) return extractorOf(sink);
     // Indexing ([0]) needs the whole collection at that point: walk generically.
-    return (resource) => walk(model, resourceType, parsed, resource);
+    return listExtractor((resource) => walk(model, resourceType, parsed, resource));
   }
-  return fhirpathExtractor(source);
+  return listExtractor(fhirpathExtractor(source));
 }
 
 /**
@@ -85,8 +79,8 @@ function isA(model: TypeModel, type: string, wanted: string): boolean {
   return false;
 }
 
-/** Pushes the typed values a path yields from one node into `out`. */
-type Sink = (value: any, out: TypedNode[]) => void;
+/** Hands the typed values a path yields from one node to `out`. */
+type Sink = (value: any, out: NodeVisitor) => void;
 
 export interface StaticPosition {
   owner: string;
@@ -105,7 +99,7 @@ const noop: Sink = () => undefined;
 export function compileSteps(model: TypeModel, steps: PathStep[], index: number, at: StaticPosition): Sink | undefined {
   if (index === steps.length) {
     const { type, system } = at;
-    return system ? (value, out) => void out.push({ value, type, system }) : (value, out) => void out.push({ value, type });
+    return (value, out) => out.visit(value, type, system);
   }
   const step = steps[index];
   switch (step.kind) {
@@ -165,7 +159,7 @@ function compileChild(model: TypeModel, name: string, steps: PathStep[], nextInd
     branches.push({ property: element.isChoice ? name + code[0].toUpperCase() + code.slice(1) : name, sink });
   }
   if (branches.length === 0) return noop;
-  const visit = (raw: any, sink: Sink, out: TypedNode[]) => {
+  const visit = (raw: any, sink: Sink, out: NodeVisitor) => {
     if (Array.isArray(raw)) {
       for (const item of raw) if (item !== null && item !== undefined && (!filter || filter(item))) sink(item, out);
     } else if (raw !== null && (!filter || filter(raw))) sink(raw, out);
@@ -270,7 +264,7 @@ export function referenceTargetType(reference: any): string | undefined {
   return typeof reference.type === 'string' ? reference.type : undefined;
 }
 
-function fhirpathExtractor(source: string): Extractor {
+function fhirpathExtractor(source: string): (resource: Record<string, any>) => TypedNode[] {
   const evaluate = fhirpath.compile(source, r4Model as any);
   return (resource) => {
     let results: any[];

@@ -2,7 +2,7 @@ import type { SearchParamDefinition, SearchParamType } from '../definitions/sear
 import type { TypedNode } from '../definitions/typed-node.ts';
 import type { IndexContext } from './extract-index.ts';
 import { emptyIndexRows, INDEX_TABLES, type IndexRows } from './index-rows.ts';
-import { addNode, unwrapExtension } from './value-rows.ts';
+import { addValue } from './value-rows.ts';
 
 type CompositeRow = IndexRows['composite'][number];
 
@@ -57,7 +57,7 @@ function componentFills(type: SearchParamType, index: number, nodes: TypedNode[]
   clearScratch();
   const param = PARAM_OF_TYPE[type];
   if (!param) return [];
-  for (const node of nodes) addNode(scratch, param, 0, unwrapExtension(node), context);
+  for (const node of nodes) addValue(scratch, param, 0, node.value, node.type, node.system, context);
   const fills: Fill[] = [];
   if (index === 0) {
     if (type === 'reference') for (const r of scratch.reference) r[2] && fills.push([1, r[1], 2, r[2]]);
@@ -85,8 +85,8 @@ function componentFills(type: SearchParamType, index: number, nodes: TypedNode[]
 }
 
 const PARAM_OF_TYPE = Object.fromEntries(
-  (['token', 'reference', 'quantity', 'number', 'string', 'date', 'uri'] as const).map((type) => [type, { type } as SearchParamDefinition]),
-) as Partial<Record<SearchParamType, SearchParamDefinition>>;
+  (['token', 'reference', 'quantity', 'number', 'string', 'date', 'uri'] as const).map((type) => [type, { type }]),
+) as Partial<Record<SearchParamType, { type: SearchParamType }>>;
 
 function clearScratch(): void {
   for (const table of INDEX_TABLES) scratch[table].length = 0;

@@ -34,7 +34,7 @@ function effectiveRange(observation: Record<string, any>): DateRange | undefined
   if (observation.effectivePeriod) return periodRange(observation.effectivePeriod);
   if (observation.effectiveTiming) {
     const scratch = emptyIndexRows();
-    addDate(scratch, 0, { value: observation.effectiveTiming, type: 'Timing' });
+    addDate(scratch, 0, observation.effectiveTiming, 'Timing');
     const [row] = scratch.date;
     return row ? { low: Number.isFinite(row[1]) ? row[1] : MIN_TIME, high: Number.isFinite(row[2]) ? row[2] : MAX_TIME } : undefined;
   }

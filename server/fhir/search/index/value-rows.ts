@@ -16,12 +16,13 @@ const MAX_INDEXED_STRING = 256;
  * CodeableConcept, Identifier, ContactPoint and primitives; strings from HumanName and Address
  * parts; dates as precision ranges; numbers and quantities with their implicit precision range.
  */
-export function unwrapExtension(node: TypedNode): TypedNode {
-  if (node.type !== 'Extension' || !node.value || typeof node.value !== 'object') return node;
-  for (const key of Object.keys(node.value)) {
-    if (key.startsWith('value') && key.length > 5) return { value: node.value[key], type: key[5].toLowerCase() === key[5] ? key.slice(5) : lowerFirstPrimitive(key.slice(5)) };
+/** The value[x] of an Extension a parameter reaches (extension('…') paths), as its own type. */
+function extensionValue(extension: any): TypedNode | undefined {
+  if (!extension || typeof extension !== 'object') return undefined;
+  for (const key of Object.keys(extension)) {
+    if (key.startsWith('value') && key.length > 5) return { value: extension[key], type: key[5].toLowerCase() === key[5] ? key.slice(5) : lowerFirstPrimitive(key.slice(5)) };
   }
-  return node;
+  return undefined;
 }
 
 const PRIMITIVE_NAMES = new Set([
@@ -33,27 +34,32 @@ function lowerFirstPrimitive(name: string): string {
   return PRIMITIVE_NAMES.has(name) ? name[0].toLowerCase() + name.slice(1) : name;
 }
 
-export function addNode(rows: IndexRows, param: SearchParamDefinition, pid: number, node: TypedNode, context: IndexContext): void {
+/** Index rows for one value (of `type`, with its implied code system) of a parameter. */
+export function addValue(rows: IndexRows, param: { type: SearchParamDefinition['type'] }, pid: number, value: any, type: string, system: string | undefined, context: IndexContext): void {
+  if (type === 'Extension') {
+    const inner = extensionValue(value);
+    if (inner) return addValue(rows, param, pid, inner.value, inner.type, undefined, context);
+  }
   switch (param.type) {
     case 'token':
-      return addToken(rows, pid, node);
+      return addToken(rows, pid, value, type, system);
     case 'string':
-      return addString(rows, pid, node);
+      return addString(rows, pid, value, type);
     case 'date':
-      return addDate(rows, pid, node);
+      return addDate(rows, pid, value, type);
     case 'number':
-      return addNumber(rows, pid, node);
+      return addNumber(rows, pid, value);
     case 'quantity':
-      return addQuantity(rows, pid, node, context);
+      return addQuantity(rows, pid, value, type, context);
     case 'reference':
-      return addReference(rows, pid, node, context);
+      return addReference(rows, pid, value, type, context);
     case 'uri':
-      if (typeof node.value === 'string') rows.uri.push([pid, node.value]);
+      if (typeof value === 'string') rows.uri.push([pid, value]);
       return;
   }
 }
 
-function addToken(rows: IndexRows, pid: number, { value, type, system }: TypedNode): void {
+function addToken(rows: IndexRows, pid: number, value: any, type: string, system: string | undefined): void {
   switch (type) {
     case 'Coding':
       if (value.code !== undefined || value.system !== undefined) rows.token.push([pid, value.system ?? null, value.code ?? null, textOf(value.display)]);
@@ -104,7 +110,7 @@ function pushString(rows: IndexRows, pid: number, text: unknown): void {
   rows.string.push([pid, normalizeString(exact), exact]);
 }
 
-function addString(rows: IndexRows, pid: number, { value, type }: TypedNode): void {
+function addString(rows: IndexRows, pid: number, value: any, type: string): void {
   if (type === 'HumanName') {
     pushString(rows, pid, value.family);
     for (const part of [...(value.given ?? []), ...(value.prefix ?? []), ...(value.suffix ?? [])]) pushString(rows, pid, part);
@@ -133,7 +139,7 @@ export function instantBound(ms: number, bound: number, infinity: number): numbe
   return ms === bound || ms < YEAR_1 || ms >= YEAR_10000 ? infinity : ms;
 }
 
-export function addDate(rows: IndexRows, pid: number, { value, type }: TypedNode): void {
+export function addDate(rows: IndexRows, pid: number, value: any, type: string): void {
   if (typeof value === 'string') return pushDate(rows, pid, parseDateRange(value));
   if (type === 'Period') return pushDate(rows, pid, periodRange(value));
   if (type === 'Timing') {
@@ -144,7 +150,7 @@ export function addDate(rows: IndexRows, pid: number, { value, type }: TypedNode
   }
 }
 
-function addNumber(rows: IndexRows, pid: number, { value }: TypedNode): void {
+function addNumber(rows: IndexRows, pid: number, value: any): void {
   if (!isNumeric(value)) return;
   const range = decimalRange(numericText(value));
   if (range) rows.number.push([pid, range.value, range.low, range.high]);
@@ -152,7 +158,7 @@ function addNumber(rows: IndexRows, pid: number, { value }: TypedNode): void {
 
 const QUANTITY_TYPES = new Set(['Quantity', 'Age', 'Duration', 'Distance', 'Count', 'SimpleQuantity', 'MoneyQuantity']);
 
-function addQuantity(rows: IndexRows, pid: number, { value, type }: TypedNode, context: IndexContext): void {
+function addQuantity(rows: IndexRows, pid: number, value: any, type: string, context: IndexContext): void {
   if (!value || typeof value !== 'object') return;
   if (QUANTITY_TYPES.has(type)) return pushQuantity(rows, pid, value, context);
   if (type === 'Money' && isNumeric(value.value)) {
@@ -189,7 +195,7 @@ function pushQuantity(rows: IndexRows, pid: number, quantity: any, context: Inde
   ]);
 }
 
-function addReference(rows: IndexRows, pid: number, { value, type }: TypedNode, context: IndexContext): void {
+function addReference(rows: IndexRows, pid: number, value: any, type: string, context: IndexContext): void {
   if (typeof value === 'string') {
     // canonical / uri elements searched by a reference parameter
     rows.reference.push([pid, null, null, null, value]);
