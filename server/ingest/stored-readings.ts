@@ -31,17 +31,21 @@ export async function storedReadings(tx: Queryable, services: FhirServices, keys
   if (keys.length === 0) return stored;
   const source = rowsSource(tx, 3, KEY_COLUMNS, new BulkRows(keys.map((key, i) => [key, ids[i], i])));
   const { rows } = await tx.query<{ ord: number; id: string; version: number; deleted: boolean; last_updated: Date; content?: string | null }>(
-    `SELECT x.ord, c.id, c.version, c.deleted, c.last_updated${withContent ? ', v.content' : ''}
-       FROM (SELECT k.ord, r.rid,
-                    CASE WHEN r.rid IS NULL OR r.deleted THEN
-                      -- One index probe per key (a nested loop over the keys): \`code = ANY(array)\`
-                      -- makes the planner scan every row of the ingest-identity system instead.
-                      (SELECT t.rid FROM idx_token t JOIN resource e ON e.rid = t.rid AND NOT e.deleted
-                        WHERE t.pid = $1 AND t.code = k.key AND t.system = $2 ORDER BY t.rid LIMIT 1)
-                    END AS elsewhere
-               FROM (${source.sql}) AS k
-               LEFT JOIN resource r ON r.type = 'Observation' AND r.id = k.id) AS x
-       JOIN resource c ON c.rid = coalesce(x.elsewhere, x.rid)
+    // LATERAL … LIMIT 1 keeps each look-up an index probe: joined on the computed rid, the planner
+    // (which guesses 100 rows for any array or JSON source) hashed the whole resource table instead.
+    // Token rows exist only for live resources (a deletion removes them), so the first one names
+    // a live Observation.
+    `SELECT k.ord, c.id, c.version, c.deleted, c.last_updated${withContent ? ', v.content' : ''}
+       FROM (${source.sql}) AS k
+       LEFT JOIN resource r ON r.type = 'Observation' AND r.id = k.id
+       CROSS JOIN LATERAL (
+         SELECT c.rid, c.id, c.version, c.deleted, c.last_updated FROM resource c
+          WHERE c.rid = coalesce(
+                  CASE WHEN r.rid IS NULL OR r.deleted THEN
+                    (SELECT t.rid FROM idx_token t WHERE t.pid = $1 AND t.code = k.key AND t.system = $2 ORDER BY t.rid LIMIT 1)
+                  END,
+                  r.rid)
+          LIMIT 1) AS c
        ${withContent ? 'LEFT JOIN resource_version v ON v.rid = c.rid AND v.version = c.version' : ''}`,
     [services.paramIds.pid('Observation', 'identifier'), INGEST_IDENTIFIER_SYSTEM, ...source.params],
   );
