@@ -2,6 +2,7 @@ import { INGEST_IDENTIFIER_SYSTEM } from '../../mappings/identity.ts';
 import type { DeviceIdentity } from '../../mappings/map-payloads.ts';
 import { asFhirError, type FhirServices } from '../fhir/context.ts';
 import { parseJson } from '../fhir/json/index.ts';
+import { PG_UNIQUE_VIOLATION, sqlErrorCode } from '../store/database.ts';
 import type { CommittedWrite, WriteOperation } from '../store/repository.ts';
 import { resolveIdentities } from './identity-resolver.ts';
 import type { ReadingIds } from './reading-ids.ts';
@@ -47,7 +48,7 @@ function subjectKey(observation: Json): string {
 /** Thrown inside the transaction when a reading was created by a concurrent request meanwhile: the whole request runs again and then finds it. */
 class ReadingRaced extends Error {}
 
-const MAX_ATTEMPTS = 3;
+const MAX_ATTEMPTS = 5;
 
 /**
  * Writes one request's readings in one database transaction through the write path: resolves
@@ -113,15 +114,13 @@ export async function writeIngest(
         const operations: WriteOperation[] = [...resolved.operations];
         const shellCount = operations.length;
         const outcomes: Array<ReadingResult | number> = [];
-        const ensured = new Set<number>();
         unique.forEach((index, position) => {
           const mapped = observations[index]!;
           const found = stored.get(position);
           if (!found) {
-            // New: created at its own id unless a concurrent request has just done so.
-            ensured.add(operations.length);
+            // New: created at its own id (a concurrent request that got there first fails this one: see below).
             outcomes.push(operations.length);
-            operations.push({ action: 'ensure', method: 'POST', type: 'Observation', id: ids[position]!, resource: mapped.resource });
+            operations.push({ action: 'create', method: 'POST', type: 'Observation', id: ids[position]!, resource: mapped.resource });
           } else if (found.deleted) {
             // Its Observation was deleted: it comes back at the same id, as a new version after the deletion.
             outcomes.push(operations.length);
@@ -141,9 +140,10 @@ export async function writeIngest(
         try {
           if (operations.length > 0) results = await repository.writeInTransaction(tx, operations);
         } catch (error) {
+          // A reading's id taken meanwhile: a concurrent request stored it first.
+          if (sqlErrorCode(error) === PG_UNIQUE_VIOLATION) throw new ReadingRaced();
           throw asFhirError(error);
         }
-        for (const index of ensured) if (results[index]!.action === 'none') throw new ReadingRaced();
         committed.push(...results);
         const asReading = (write: CommittedWrite): ReadingResult => ({
           type: write.type,

@@ -23,8 +23,8 @@ const KEY_COLUMNS: BulkColumn[] = [{ name: 'key', type: 'text' }, { name: 'id', 
  * whatever the count; only readings with something stored come back.
  *
  * Concurrency needs nothing more: a new reading is created at its own id, so two requests
- * carrying it meet on the resource table's (type, id) key in the write path, and the later one
- * finds the earlier one's Observation (repository 'ensure').
+ * carrying it meet on the resource table's (type, id) key in the write path: the later one fails
+ * with a unique violation and runs again (ingest-writer.ts), this time finding the reading here.
  */
 export async function storedReadings(tx: Queryable, services: FhirServices, keys: readonly string[], ids: readonly string[], withContent: boolean): Promise<Map<number, StoredReading>> {
   const stored = new Map<number, StoredReading>();

@@ -12,13 +12,13 @@ import { GroupCommit } from './group-commit.ts';
 import { BulkRows, type BulkColumn } from './bulk-column.ts';
 import { insertRows, rowsSource } from './bulk-insert.ts';
 
-export type WriteAction = 'create' | 'ensure' | 'update' | 'delete';
+export type WriteAction = 'create' | 'update' | 'delete';
 
 export interface WriteOperation {
   /**
-   * create: a new server-assigned id; ensure: create at a known id unless a live resource is
-   * there (then nothing is written: idempotent creation, e.g. device readings); update:
-   * create-or-replace at a client id; delete.
+   * create: at an id nobody else can be using (server-assigned, or claimed by the caller — a
+   * device reading's own id); another row with that id fails the write with a unique violation.
+   * update: create-or-replace at a client id. delete.
    */
   action: WriteAction;
   /** HTTP verb recorded in history (a PATCH is stored as an update made by PATCH). */
@@ -40,7 +40,7 @@ export interface CommittedWrite {
   json?: string;
   /** The resource as written (new versions only), for listeners that would otherwise parse `json` again. */
   resource?: Record<string, any>;
-  /** What the outbox recorded, or 'none' when nothing changed (identical update, delete of nothing, ensure of a live resource). */
+  /** What the outbox recorded, or 'none' when nothing changed (identical update, delete of nothing). */
   action: 'create' | 'update' | 'delete' | 'none';
   /** The resource did not exist (or was deleted) before this write. */
   created: boolean;
@@ -145,23 +145,26 @@ export class Repository {
 
   private async writeIn(tx: Queryable, operations: WriteOperation[], indexed: Array<IndexRows | undefined>): Promise<CommittedWrite[]> {
     const now = Date.now();
-    const keyed = operations.filter((op) => op.action !== 'create' && op.action !== 'ensure');
+    const keyed = operations.filter((op) => op.action !== 'create');
     const current = await this.lockCurrent(tx, keyed);
 
     // Updates of resources that do not exist yet become inserts. A concurrent writer may insert
     // the same id first: ON CONFLICT DO NOTHING waits for it, and we then lock its row instead.
     const toInsert: Array<{ op: WriteOperation; index: number }> = [];
     operations.forEach((op, index) => {
-      if (op.action === 'create' || op.action === 'ensure' || (op.action === 'update' && !current.has(`${op.type}/${op.id}`))) toInsert.push({ op, index });
+      if (op.action === 'create' || (op.action === 'update' && !current.has(`${op.type}/${op.id}`))) toInsert.push({ op, index });
     });
     const rids = new Map<number, number>();
     if (toInsert.length > 0) {
       const lastUpdated = new Date(now).toISOString();
       const source = rowsSource(tx, 2, NEW_RESOURCE_COLUMNS, new BulkRows(toInsert.map((x) => [x.op.type, x.op.id])));
+      // Creates alone take a plain INSERT: ON CONFLICT costs a speculative insertion per row (about
+      // 2 µs of PostgreSQL's time each, measured), and a create's id is one nobody else can hold.
+      const racing = toInsert.some((x) => x.op.action === 'update');
       const { rows } = await tx.query<{ rid: number; type: string; id: string }>(
         `INSERT INTO resource (type, id, version, last_updated, deleted)
          SELECT t, i, 1, $1::timestamptz, false FROM (${source.sql}) AS u
-         ON CONFLICT (type, id) DO NOTHING RETURNING rid, type, id`,
+         ${racing ? 'ON CONFLICT (type, id) DO NOTHING ' : ''}RETURNING rid, type, id`,
         [lastUpdated, ...source.params],
       );
       const inserted = new Map(rows.map((row) => [`${row.type}/${row.id}`, row.rid]));
@@ -190,10 +193,6 @@ export class Repository {
       }
       if (op.action === 'delete' && !live) {
         results.push({ type: op.type, id: op.id, rid: existing?.rid ?? 0, version: existing?.version ?? 0, lastUpdated: existing?.last_updated.toISOString() ?? '', action: 'none', created: false });
-        return;
-      }
-      if (op.action === 'ensure' && live) {
-        results.push({ type: op.type, id: op.id, rid: existing.rid, version: existing.version, lastUpdated: existing.last_updated.toISOString(), json: existing.content ?? undefined, action: 'none', created: false });
         return;
       }
       const rid = insertedRid ?? existing!.rid;
