@@ -30,6 +30,16 @@ export class BulkRows {
     if (this.lead === undefined) return this.rows[row][column];
     return column === 0 ? this.lead[row] : this.rows[row][column - 1];
   }
+
+  /** One column's values as a plain array. */
+  column(column: number): readonly unknown[] {
+    if (this.lead !== undefined && column === 0) return this.lead;
+    const index = this.lead === undefined ? column : column - 1;
+    const rows = this.rows;
+    const values = new Array(rows.length);
+    for (let r = 0; r < rows.length; r++) values[r] = rows[r][index];
+    return values;
+  }
 }
 
 /** A value as PostgreSQL text input (for COPY text and jsonb), or null for SQL NULL. */
