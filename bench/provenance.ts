@@ -2,7 +2,7 @@
  * Provenance: cost on ingest, pipeline throughput, commit → on-chain latency, gas, $verify latency,
  * each with its baseline measured in the same run.
  *
- *   npm run bench:provenance -- [--runs 3] [--clients 4] [--requests 4] [--batch 1000] [--backends pglite,postgres] [--verify 200]
+ *   npm run bench:provenance -- [--runs 3] [--clients 4] [--requests 10] [--batch 2500] [--backends pglite,postgres] [--verify 200]
  *
  * 1. Primitives, in-process: versions/s of leaf + per-patient bundle + AES-256-GCM + blocks on disk
  *    + manifest (buildAnchorWindow, 1,000-version windows of Synthea Observations), against SHA-256
@@ -43,8 +43,8 @@ const { values } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     clients: { type: 'string', default: '4' },
-    requests: { type: 'string', default: '4' },
-    batch: { type: 'string', default: '1000' },
+    requests: { type: 'string', default: '10' },
+    batch: { type: 'string', default: '2500' },
     backends: { type: 'string', default: 'pglite,postgres' },
     verify: { type: 'string', default: '200' },
   },
