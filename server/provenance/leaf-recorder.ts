@@ -47,6 +47,19 @@ export async function recordLeaves(db: Database, subjects: KeySubjects, events: 
     if (hashed === 'missing') throw new Error('the sealer lost versions it was given');
   }
   const { salts, leaves, subjects: patients, batch } = hashed;
+  let inserted: { added: number; first: number } | undefined;
+  try {
+    inserted = await insertLeaves(db, rows, salts, leaves, patients);
+  } finally {
+    // Numbered only when every row was added (row i is then leaf first + i): a redelivered batch
+    // with some leaves already recorded, or a failed insert (retried), is read back for its window.
+    sealer.numbered(batch, inserted?.added === rows.length ? inserted.first : undefined);
+  }
+  return inserted.added;
+}
+
+/** Inserts the batch's leaf rows: how many were added, and the first leaf number they got. */
+async function insertLeaves(db: Database, rows: VersionRow[], salts: Uint8Array, leaves: Uint8Array, patients: string[]): Promise<{ added: number; first: number }> {
   const leafRows = rows.map((row, i) => [
     row.seq, row.rid, row.version, row.type, row.id, salts.subarray(i * 32, (i + 1) * 32), leaves.subarray(i * 32, (i + 1) * 32), patients[i], isGenerated(row), row.last_updated,
   ]);
@@ -66,10 +79,7 @@ export async function recordLeaves(db: Database, subjects: KeySubjects, events: 
      SELECT count(*) AS added, min(leaf_no) AS first FROM added`,
     source.params,
   );
-  const count = Number(added.added);
-  // A redelivered batch with some leaves already recorded is not kept: the window builder reads it.
-  sealer.numbered(batch, count === rows.length ? Number(added.first) : undefined);
-  return count;
+  return { added: Number(added.added), first: Number(added.first) };
 }
 
 function isGenerated(row: { type: string; id: string }): boolean {

@@ -18,7 +18,8 @@ import { unixfsCid } from './unixfs-cid.ts';
 const MAX_HELD_BYTES = 32 * 1024 * 1024;
 const held = new Map<string, HeldVersion>();
 let heldBytes = 0;
-/** Hashed batches waiting for the leaf numbers the database gives them. */
+/** Hashed batches waiting for the leaf numbers the database gives them (one or two at a time in practice). */
+const MAX_PENDING_BATCHES = 16;
 const pending = new Map<number, Array<{ rid: number; version: RecentLeaf['version'] }>>();
 const recent = new RecentLeaves();
 const port = parentPort!;
@@ -72,6 +73,11 @@ function hash(id: number, versions: VersionToHash[], contents: Array<{ json: str
     hashed[i] = { rid: v.rid, version: { type: v.type, id: v.id, version: String(v.version), bytes, salt, leaf, patient: subjects[i] } };
   });
   pending.set(id, hashed);
+  // A batch whose numbering never came (its process lost the lease mid-way) is not kept for ever.
+  for (const old of pending.keys()) {
+    if (pending.size <= MAX_PENDING_BATCHES) break;
+    pending.delete(old);
+  }
   return { id, hashed: { salts, leaves, subjects } };
 }
 

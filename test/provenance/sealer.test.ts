@@ -74,4 +74,14 @@ describe('provenance sealer thread', () => {
     await sealer.forget('Patient/d', [write.rid]);
     expect(await sealer.hash([{ rid: write.rid, version: 1, type: 'Observation', id: write.id, generated: false }])).toBe('missing');
   });
+
+  it('starts a fresh thread after losing one: what it held is gone, and is read back instead', async () => {
+    const write = observation(30, 'e');
+    sealer.hold([write]);
+    await sealer.close();
+    const toHash = [{ rid: write.rid, version: 1, type: 'Observation', id: write.id, generated: false }];
+    expect(await sealer.hash(toHash)).toBe('missing');
+    const hashed = await sealer.hash(toHash, [{ json: write.json!, subject: 'Patient/e' }]);
+    expect(hashed !== 'missing' && hashed.subjects).toEqual(['Patient/e']);
+  });
 });
