@@ -78,6 +78,21 @@ export function ingestIdentifier(device: Identifier, type: string, start: string
   return { system: INGEST_IDENTIFIER_SYSTEM, value: `${device.system}|${device.value}|${type}|${time}` };
 }
 
+const COMPACT_INSTANT = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
+
+/**
+ * The start time an ingest identifier value names, in Unix milliseconds (NaN when it names none):
+ * the part after its last `|`, up to a `/` (periods), as compactInstant wrote it or a date. The
+ * server names a reading by it (server/ingest/reading-ids.ts).
+ */
+export function identifierTime(ingestIdentifier: string): number {
+  const time = ingestIdentifier.slice(ingestIdentifier.lastIndexOf('|') + 1).split('/')[0];
+  const compact = COMPACT_INSTANT.exec(time);
+  if (!compact) return Date.parse(time);
+  const [, year, month, day, hour, minute, second, fraction] = compact;
+  return Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second), fraction ? Number(fraction.slice(1)) : 0);
+}
+
 export function measurementIdentifier(measurement: Measurement): Identifier {
   return ingestIdentifier(measurement.device.identifier, measurement.type, measurement.start, measurement.end);
 }

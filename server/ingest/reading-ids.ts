@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { identifierTime } from '../../mappings/identity.ts';
 import type { Database } from '../store/database.ts';
 
 const SECRET_NAME = 'reading-ids';
@@ -41,19 +42,4 @@ export class ReadingIds {
     const hex = bytes.toString('hex');
     return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
   }
-}
-
-const COMPACT_INSTANT = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\.\d{3})?Z$/;
-
-/**
- * The start time an ingest identifier names, in Unix milliseconds (NaN when it names none): the
- * part after its last `|`, up to a `/` (periods), written compactly (`20190201T224601.875Z`) or as
- * a date. Read from the identifier, not the Observation, so that the id depends on nothing else.
- */
-export function identifierTime(ingestIdentifier: string): number {
-  const time = ingestIdentifier.slice(ingestIdentifier.lastIndexOf('|') + 1).split('/')[0];
-  const compact = COMPACT_INSTANT.exec(time);
-  if (!compact) return Date.parse(time);
-  const [, year, month, day, hour, minute, second, fraction] = compact;
-  return Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute), Number(second), fraction ? Number(fraction.slice(1)) : 0);
 }

@@ -56,6 +56,11 @@ export interface AnchorWindow {
   bundles: { cid: string; subject: string; leafIndices: number[] }[];
 }
 
+/** The keys a window's bundles are sealed under: one per patient among its versions with bytes. */
+export function windowKeySubjects(versions: readonly WindowVersion[]): string[] {
+  return [...new Set(versions.filter((v) => v.bytes).map((v) => v.patient ?? SHARED_SUBJECT))];
+}
+
 export interface AnchorWindowDeps {
   content: ContentStore;
   keys: Pick<KeyStore, 'patientKeys'>;

@@ -6,8 +6,13 @@
  * Errors are `ProvenanceUnavailableError` (retry later) or `ProvenanceFailureError` (see errors.ts).
  */
 export interface ContentStore {
-  /** Stores the bytes (pinned, where the back end has pins) and returns their CIDv1 string. */
-  put(bytes: Uint8Array): Promise<string>;
+  /**
+   * Stores the bytes (pinned, where the back end has pins) and returns their CIDv1 string. `cid`,
+   * when the caller has already computed it with unixfsCid (the sealer thread, an ingest payload
+   * sealed at its request), spares hashing the bytes again: the embedded store files them under
+   * it, a Kubo node's answer is checked against it.
+   */
+  put(bytes: Uint8Array, cid?: string): Promise<string>;
   /** The bytes stored under `cid`; `ProvenanceFailureError` when this store does not hold them. */
   get(cid: string): Promise<Uint8Array>;
   has(cid: string): Promise<boolean>;

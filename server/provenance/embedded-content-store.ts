@@ -7,7 +7,7 @@ import { exporter } from 'ipfs-unixfs-exporter';
 import { importBytes } from 'ipfs-unixfs-importer';
 import { base32upper } from 'multiformats/bases/base32';
 import { CID } from 'multiformats/cid';
-import type { ContentStore } from './content-store.ts';
+import { KUBO_V1_IMPORT, type ContentStore } from './content-store.ts';
 import { ProvenanceFailureError } from './errors.ts';
 import { kuboV1ImporterOptions, singleBlockCid } from './unixfs-cid.ts';
 
@@ -41,10 +41,10 @@ export class EmbeddedContentStore implements ContentStore {
     this.blocks = layered(this.store, this.legacy);
   }
 
-  async put(bytes: Uint8Array): Promise<string> {
+  async put(bytes: Uint8Array, known?: string): Promise<string> {
     await this.opened;
     try {
-      const single = singleBlockCid(bytes);
+      const single = known !== undefined && bytes.length <= KUBO_V1_IMPORT.chunkSize ? CID.parse(known) : singleBlockCid(bytes);
       if (single) {
         await this.batched(single, bytes);
         return single.toString();

@@ -26,8 +26,8 @@ export class KuboContentStore implements ContentStore {
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
-  async put(bytes: Uint8Array): Promise<string> {
-    const expected = await unixfsCid(bytes);
+  async put(bytes: Uint8Array, known?: string): Promise<string> {
+    const expected = known ?? (await unixfsCid(bytes));
     const result = await this.call('add', () =>
       this.client.add(bytes, {
         cidVersion: KUBO_V1_IMPORT.cidVersion,

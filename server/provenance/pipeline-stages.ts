@@ -1,12 +1,11 @@
 import type { Logger } from '../log.ts';
 import type { Database } from '../store/database.ts';
 import type { Repository, WriteOperation } from '../store/repository.ts';
-import { SHARED_SUBJECT } from './anchor-window.ts';
+import { windowKeySubjects } from './anchor-window.ts';
 import type { WorkerStage } from './anchor-worker.ts';
 import type { ProvenanceBackends } from './backends.ts';
 import type { AnchorRecord } from './ledger.ts';
 import { manifestDigest } from './manifest-digest.ts';
-import { ProvenanceFailureError } from './errors.ts';
 import type { WindowVersion } from './anchor-window.ts';
 import type { Sealer } from './sealer.ts';
 import { windowProvenance } from './window-provenance.ts';
@@ -58,13 +57,14 @@ export function buildStage(deps: StageDeps, concurrency = 3): WorkerStage {
             let versions: WindowVersion[] | undefined;
             if (!subjects) {
               versions = await readWindow(deps, window);
-              subjects = [...new Set(versions.filter((v) => v.bytes).map((v) => v.patient ?? SHARED_SUBJECT))];
+              subjects = windowKeySubjects(versions);
             }
             const keys = await deps.backends.keys.patientKeys(subjects);
             const sealed = await deps.sealer.seal(window.firstLeaf, window.lastLeaf, keys, versions);
+            const { content } = deps.backends;
             const manifest = sealed.blocks[sealed.blocks.length - 1];
-            await Promise.all(sealed.blocks.slice(0, -1).map((block) => store(deps, block)));
-            await store(deps, manifest);
+            await Promise.all(sealed.blocks.slice(0, -1).map((block) => content.put(block.bytes, block.cid)));
+            await content.put(manifest.bytes, manifest.cid);
             await saveBuilt(deps.db, window, sealed);
             deps.sealer.release(window.firstLeaf, window.lastLeaf);
             deps.wake('anchor');
@@ -74,12 +74,6 @@ export function buildStage(deps: StageDeps, concurrency = 3): WorkerStage {
       return windows.length > 0;
     },
   };
-}
-
-/** Stores a block the sealer made; the content store must name it as the sealer did. */
-async function store(deps: StageDeps, block: { cid: string; bytes: Uint8Array }): Promise<void> {
-  const cid = await deps.backends.content.put(block.bytes);
-  if (cid !== block.cid) throw new ProvenanceFailureError('content', `the content store named a block ${cid}, the sealer ${block.cid}`);
 }
 
 async function readWindow(deps: StageDeps, window: WindowRow) {

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parentPort } from 'node:worker_threads';
-import { buildAnchorWindow, SHARED_SUBJECT, type WindowVersion } from './anchor-window.ts';
+import { buildAnchorWindow, SHARED_SUBJECT, windowKeySubjects, type WindowVersion } from './anchor-window.ts';
 import type { ContentStore } from './content-store.ts';
 import { SALT_BYTES, leafHash } from './leaf.ts';
 import { RecentLeaves, type RecentLeaf } from './recent-leaves.ts';
@@ -105,7 +105,7 @@ function numbered(id: number, first: number | undefined): void {
 
 function windowSubjects(first: number, last: number): string[] | undefined {
   const versions = recent.window(first, last);
-  return versions && [...new Set(versions.filter((v) => v.bytes).map((v) => v.patient ?? SHARED_SUBJECT))];
+  return versions && windowKeySubjects(versions);
 }
 
 /** A window as stored blocks: CIDs computed here, the bytes returned for the main thread to store. */

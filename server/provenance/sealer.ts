@@ -6,6 +6,9 @@ import { ProvenanceUnavailableError } from './errors.ts';
 import type { KeySubjects } from './key-subject.ts';
 import type { HashReply, HeldBatch, SealedWindow, SealerReply, SealerRequest, VersionToHash } from './sealer-protocol.ts';
 
+/** A request that expects a reply, before call() gives it its id. */
+type Call = Extract<SealerRequest, { id: number }> extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
+
 interface Waiter {
   resolve(reply: SealerReply): void;
   reject(error: Error): void;
@@ -59,7 +62,7 @@ export class Sealer {
    * The hashed batch waits in the thread until numbered(batch) says which leaf numbers it got.
    */
   async hash(versions: VersionToHash[], contents?: Array<{ json: string; subject: string }>): Promise<(HashReply & { batch: number }) | 'missing'> {
-    const reply = await this.call({ kind: 'hash', id: 0, versions, contents });
+    const reply = await this.call({ kind: 'hash', versions, contents });
     if ('missing' in reply) return 'missing';
     if (!('hashed' in reply)) throw new Error('unexpected sealer reply');
     return { ...reply.hashed, batch: reply.id };
@@ -72,14 +75,14 @@ export class Sealer {
 
   /** The key subjects of a window the thread holds whole, or undefined when it must be read back. */
   async windowSubjects(first: number, last: number): Promise<string[] | undefined> {
-    const reply = await this.call({ kind: 'window-subjects', id: 0, first, last });
+    const reply = await this.call({ kind: 'window-subjects', first, last });
     if (!('subjects' in reply)) throw new Error('unexpected sealer reply');
     return reply.subjects;
   }
 
   /** Seals a window from the versions held (or `versions` read back) under `keys`; nothing is stored yet. */
   async seal(first: number, last: number, keys: Map<string, Buffer>, versions?: WindowVersion[]): Promise<SealedWindow> {
-    const reply = await this.call({ kind: 'seal', id: 0, first, last, keys: [...keys], versions });
+    const reply = await this.call({ kind: 'seal', first, last, keys: [...keys], versions });
     if (!('sealed' in reply)) throw new Error('unexpected sealer reply');
     return reply.sealed;
   }
@@ -102,11 +105,11 @@ export class Sealer {
     this.failAll(new ProvenanceUnavailableError('content', 'the sealer was closed'));
   }
 
-  private async call(request: Extract<SealerRequest, { id: number }>): Promise<SealerReply> {
+  private async call(request: Call): Promise<SealerReply> {
     const id = this.nextId++;
     const reply = await new Promise<SealerReply>((resolve, reject) => {
       this.waiters.set(id, { resolve, reject });
-      this.post({ ...request, id }).catch((error) => {
+      this.post({ ...request, id } as SealerRequest).catch((error) => {
         this.waiters.delete(id);
         reject(error);
       });

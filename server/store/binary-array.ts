@@ -73,10 +73,39 @@ function elementsSize(type: ColumnType, values: readonly unknown[]): number {
   }
 }
 
+/** Writes one non-NULL element of each type, length word included. */
+const ELEMENT: Record<ColumnType, (writer: Writer, value: unknown) => void> = {
+  int8: (writer, value) => {
+    writer.int32(8);
+    writeInt64(writer, value);
+  },
+  int4: (writer, value) => {
+    writer.int32(4);
+    writer.int32(Number(value));
+  },
+  bool: (writer, value) => {
+    writer.int32(1);
+    writer.buffer[writer.offset++] = value ? 1 : 0;
+  },
+  timestamptz: (writer, value) => {
+    writer.int32(8);
+    writeTimestamp(writer, value);
+  },
+  text: (writer, value) => writeText(writer, typeof value === 'string' ? value : String(value)),
+  numeric: (writer, value) => writeNumeric(writer, typeof value === 'number' ? numberText(value) : String(value)),
+  bytea: (writer, value) => {
+    const bytes = typeof value === 'string' ? Buffer.from(value, 'hex') : (value as Uint8Array);
+    writer.int32(bytes.length);
+    writer.buffer.set(bytes, writer.offset);
+    writer.offset += bytes.length;
+  },
+};
+
 /**
  * A one-dimensional array of `type` holding one column of `rows` (null and undefined are SQL
- * NULL), values as described in bulk-column.ts. One loop per element type, not a switch per
- * value: this runs over every column of every bulk insert.
+ * NULL), values as described in bulk-column.ts. The column is copied out of its rows once and
+ * written by one element writer, not through a per-value accessor and type switch: this runs over
+ * every column of every bulk insert.
  */
 export function binaryArray(type: ColumnType, rows: BulkRows, column: number): Buffer {
   const values = rows.column(column);
@@ -89,76 +118,14 @@ export function binaryArray(type: ColumnType, rows: BulkRows, column: number): B
   writer.int32(ELEMENT_OID[type]);
   writer.int32(count);
   writer.int32(1);
-  switch (type) {
-    case 'int8':
-      for (let i = 0; i < count; i++) {
-        const value = values[i];
-        if (value === null || value === undefined) writer.int32(-1);
-        else {
-          writer.int32(8);
-          writeInt64(writer, value);
-        }
-      }
-      break;
-    case 'int4':
-      for (let i = 0; i < count; i++) {
-        const value = values[i];
-        if (value === null || value === undefined) writer.int32(-1);
-        else {
-          writer.int32(4);
-          writer.int32(Number(value));
-        }
-      }
-      break;
-    case 'bool':
-      for (let i = 0; i < count; i++) {
-        const value = values[i];
-        if (value === null || value === undefined) writer.int32(-1);
-        else {
-          writer.int32(1);
-          writer.buffer[writer.offset++] = value ? 1 : 0;
-        }
-      }
-      break;
-    case 'timestamptz':
-      for (let i = 0; i < count; i++) {
-        const value = values[i];
-        if (value === null || value === undefined) writer.int32(-1);
-        else {
-          writer.int32(8);
-          writeTimestamp(writer, value);
-        }
-      }
-      break;
-    case 'text':
-      for (let i = 0; i < count; i++) {
-        const value = values[i];
-        if (value === null || value === undefined) {
-          // A text wider than its estimate may have used a later element's room.
-          writer.reserve(4);
-          writer.int32(-1);
-        } else writeText(writer, typeof value === 'string' ? value : String(value));
-      }
-      break;
-    case 'numeric':
-      for (let i = 0; i < count; i++) {
-        const value = values[i];
-        if (value === null || value === undefined) writer.int32(-1);
-        else writeNumeric(writer, typeof value === 'number' ? numberText(value) : String(value));
-      }
-      break;
-    case 'bytea':
-      for (let i = 0; i < count; i++) {
-        const value = values[i];
-        if (value === null || value === undefined) writer.int32(-1);
-        else {
-          const bytes = typeof value === 'string' ? Buffer.from(value, 'hex') : (value as Uint8Array);
-          writer.int32(bytes.length);
-          writer.buffer.set(bytes, writer.offset);
-          writer.offset += bytes.length;
-        }
-      }
-      break;
+  const write = ELEMENT[type];
+  for (let i = 0; i < count; i++) {
+    const value = values[i];
+    if (value === null || value === undefined) {
+      // A text wider than its estimate may have used a later element's room.
+      writer.reserve(4);
+      writer.int32(-1);
+    } else write(writer, value);
   }
   return writer.buffer.subarray(0, writer.offset);
 }

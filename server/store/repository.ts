@@ -41,7 +41,7 @@ export interface CommittedWrite {
   /** The resource as written (new versions only), for listeners that would otherwise parse `json` again. */
   resource?: Record<string, any>;
   /** What the outbox recorded, or 'none' when nothing changed (identical update, delete of nothing). */
-  action: 'create' | 'update' | 'delete' | 'none';
+  action: WriteAction | 'none';
   /** The resource did not exist (or was deleted) before this write. */
   created: boolean;
 }
@@ -247,7 +247,14 @@ export class Repository {
     if (this.db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [COMMIT_ORDER_LOCK]);
     const { rows } = await tx.query<{ seq: number }>(`SELECT nextval('outbox_seq') AS seq FROM generate_series(1, $1::int)`, [events.length]);
     const seqs = rows.map((row) => row.seq);
-    const outboxRows = events.map((e, i) => [seqs[i], seqs[0], e.rid, e.type, e.id, e.version, e.action, e.lastUpdated]);
+    // The writes of one commit share a handful of times: each is turned back into milliseconds once.
+    const millis = new Map<string, number>();
+    const msOf = (iso: string) => {
+      let ms = millis.get(iso);
+      if (ms === undefined) millis.set(iso, (ms = Date.parse(iso)));
+      return ms;
+    };
+    const outboxRows = events.map((e, i) => [seqs[i], seqs[0], e.rid, e.type, e.id, e.version, e.action, msOf(e.lastUpdated)]);
     await insertRows(tx, 'outbox', OUTBOX_COLUMNS, new BulkRows(outboxRows));
     if (this.db.kind === 'postgres') await tx.query(`NOTIFY outbox`);
   }
