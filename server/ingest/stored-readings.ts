@@ -31,13 +31,13 @@ export async function storedReadings(tx: Queryable, services: FhirServices, keys
   if (keys.length === 0) return stored;
   const source = rowsSource(tx, 3, KEY_COLUMNS, new BulkRows(keys.map((key, i) => [key, ids[i], i])));
   const { rows } = await tx.query<{ ord: number; id: string; version: number; deleted: boolean; last_updated: Date; content?: string | null }>(
-    // LATERAL … LIMIT 1 keeps each look-up an index probe: joined on the computed rid, the planner
-    // (which guesses 100 rows for any array or JSON source) hashed the whole resource table instead.
-    // Token rows exist only for live resources (a deletion removes them), so the first one names
-    // a live Observation.
+    // LATERAL … LIMIT 1 keeps each look-up an index probe: joined plainly (on the id or the
+    // computed rid), the planner hashed the whole resource table — 20 ms per 2,500 readings at
+    // 50,000 stored, growing with the table. Token rows exist only for live resources (a
+    // deletion removes them), so the first one names a live Observation.
     `SELECT k.ord, c.id, c.version, c.deleted, c.last_updated${withContent ? ', v.content' : ''}
        FROM (${source.sql}) AS k
-       LEFT JOIN resource r ON r.type = 'Observation' AND r.id = k.id
+       LEFT JOIN LATERAL (SELECT r.rid, r.deleted FROM resource r WHERE r.type = 'Observation' AND r.id = k.id LIMIT 1) AS r ON true
        CROSS JOIN LATERAL (
          SELECT c.rid, c.id, c.version, c.deleted, c.last_updated FROM resource c
           WHERE c.rid = coalesce(
