@@ -13,6 +13,6 @@ export { mergeSampledData } from './observation-grouper.ts';
 export { INGEST_IDENTIFIER_SYSTEM, DEVICE_ID_SYSTEM, PATIENT_ID_SYSTEM, EUI64_SYSTEM, BLUETOOTH_MAC_SYSTEM } from './identity.ts';
 export { hasErrors, describeLocation, PayloadError, type MappingIssue, type IssueLocation, type IssueSeverity, type IssueCode } from './issue.ts';
 export type { Mapping, MappingResult, IdentityMode, NormalizeResult } from './mapping.ts';
-export type { Measurement, MeasurementValue, DeviceFacts, PatientHint } from './measurement.ts';
+export type { Measurement, MeasurementValue, SampleArrayFacts, DeviceFacts, PatientHint } from './measurement.ts';
 export type { PayloadInput, PayloadContext, PayloadFormat } from './payload.ts';
 export type { Observation } from './observation-builder.ts';

@@ -44,6 +44,18 @@ export interface MeasurementValue {
   codes?: Coding[];
   /** Where the value came from in the payload. */
   path?: string;
+  /** For a sample array read whole from one payload (PCD-01 NA): its timing and scale; `value` is the data string. */
+  sampled?: SampleArrayFacts;
+}
+
+/** SampledData facts a payload gives per reading, in the value's unit (FHIR R4 SampledData). */
+export interface SampleArrayFacts {
+  periodMs: number;
+  /** Value of a data point 0 (SampledData.origin.value); 0 when absent. */
+  origin?: number;
+  factor?: number;
+  lowerLimit?: number;
+  upperLimit?: number;
 }
 
 /**

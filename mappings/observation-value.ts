@@ -3,7 +3,7 @@ import { checkRange } from '../terminology/physiological-ranges.ts';
 import { convertUcum, isValidUcum, normalizeUnit } from '../terminology/ucum.ts';
 import { DECIMAL_PATTERN, decimalFromText, decimalPlaces, roundTo } from './decimal-text.ts';
 import type { IssueLocation, MappingIssue } from './issue.ts';
-import type { DataAbsentCode, MeasurementValue } from './measurement.ts';
+import type { DataAbsentCode, MeasurementValue, SampleArrayFacts } from './measurement.ts';
 import type { ValueRule } from './observation-rule.ts';
 
 export const UCUM_SYSTEM = 'http://unitsofmeasure.org';
@@ -153,11 +153,33 @@ export function buildValue(measured: MeasurementValue, rule: ValueRule, context:
     case 'codeable-concept':
       if (rule.concept) return { element: 'valueCodeableConcept', value: rule.concept };
       return { element: 'valueCodeableConcept', value: measured.codes?.length ? { coding: measured.codes.map((coding) => ({ ...coding })) } : { text: String(measured.value) } };
-    case 'sampled-data': {
-      const unit = rule.unit ? (normalizeUnit(rule.unit) ?? rule.unit) : undefined;
-      const origin: Record<string, unknown> = { value: 0 };
-      if (unit) Object.assign(origin, { unit, system: UCUM_SYSTEM, code: unit });
-      return { element: 'valueSampledData', value: { origin, period: rule.periodMs ?? 1000, dimensions: 1, data: String(measured.value ?? '') } };
-    }
+    case 'sampled-data':
+      return measured.sampled ? buildSampleArray(measured, measured.sampled, context) : buildSampledWindow(measured, rule);
   }
+}
+
+/** SampledData of a grouping window: unit and period come from the rule. */
+function buildSampledWindow(measured: MeasurementValue, rule: ValueRule): BuiltValue {
+  const unit = rule.unit ? (normalizeUnit(rule.unit) ?? rule.unit) : undefined;
+  return { element: 'valueSampledData', value: { origin: sampledOrigin(0, unit), period: rule.periodMs ?? 1000, dimensions: 1, data: String(measured.value ?? '') } };
+}
+
+function sampledOrigin(value: number, unit: string | undefined): Record<string, unknown> {
+  return unit ? { value, unit, system: UCUM_SYSTEM, code: unit } : { value };
+}
+
+/** SampledData the payload sent whole (PCD-01 NA): unit, period and scale are the reading's own. */
+function buildSampleArray(measured: MeasurementValue, facts: SampleArrayFacts, context: ValueContext): BuiltValue {
+  const unit = measured.unit === undefined ? undefined : normalizeUnit(measured.unit);
+  if (measured.unit !== undefined && unit === undefined) {
+    problem(context, 'error', 'code-invalid', `Unit '${measured.unit}' of '${measured.name}' is not UCUM and has no known UCUM equivalent`, measured.path);
+    return { absent: dataAbsentReason('error') };
+  }
+  const sampled: Record<string, unknown> = { origin: sampledOrigin(facts.origin ?? 0, unit), period: facts.periodMs };
+  if (facts.factor !== undefined) sampled.factor = facts.factor;
+  if (facts.lowerLimit !== undefined) sampled.lowerLimit = facts.lowerLimit;
+  if (facts.upperLimit !== undefined) sampled.upperLimit = facts.upperLimit;
+  sampled.dimensions = 1;
+  sampled.data = String(measured.value ?? '');
+  return { element: 'valueSampledData', value: sampled };
 }

@@ -4,9 +4,10 @@ import { EUI64_SYSTEM, PATIENT_ID_SYSTEM, normalizeEui64, patientHint } from '..
 import { PayloadError, type MappingIssue } from '../issue.ts';
 import type { Mapping, NormalizeResult } from '../mapping.ts';
 import type { Coding, DeviceFacts, Measurement, MeasurementValue, PatientHint } from '../measurement.ts';
-import { standardRule, type ObservationRule } from '../observation-rule.ts';
+import { standardRule, type ObservationRule, type ValueKind } from '../observation-rule.ts';
 import type { PayloadInput } from '../payload.ts';
 import { isRealDateTime } from '../timestamps.ts';
+import { readSampleArray, sampleArrayEnd } from './pcd01-waveform.ts';
 
 /** OBX-8 abnormal flags / measurement status (IHE PCD TF; HL7/uv-pocd mappingv2.md) → measurement-status codes. */
 const STATUS_FLAGS: Record<string, string> = {
@@ -77,8 +78,9 @@ function flagsOf(message: Hl7Message, row: Hl7Segment): string[] {
  * `1.0.0.0`) give the device EUI-64 (OBX-18) and type; metric rows become measurements: a
  * compound parent (150020 MDC_PRESS_BLD_NONINV) with its children becomes one blood-pressure
  * panel, numeric rows map through the MDC table to LOINC vital signs, other MDC metrics keep
- * their MDC code. OBX-14 gives the time (else the parent row, OBR-7, MSH-7); OBX-8 flags become
- * measurement-status interpretations; OBX-11 the status.
+ * their MDC code, NA rows (WCM waveforms) become SampledData read with their facet rows
+ * (pcd01-waveform.ts). OBX-14 gives the time (else the parent row, OBR-7, MSH-7); OBX-8 flags
+ * become measurement-status interpretations; OBX-11 the status.
  */
 function normalize(payload: PayloadInput): NormalizeResult {
   if (typeof payload.body !== 'string') throw new PayloadError('A PCD-01 payload is HL7 v2 text', '$', 'structure');
@@ -180,6 +182,8 @@ function rowsToMeasurements(message: Hl7Message, rows: Row[], ctx: RowContext): 
     byParent.get(parentId)!.push(row);
   }
   const consumed = new Set<Row>();
+  // WCM facets (sample period or rate, range, scale) describe their NA row: no readings of their own.
+  for (const row of rows) if (row.valueType === 'NA') for (const facet of byParent.get(row.subId) ?? []) consumed.add(facet);
   for (const row of rows) {
     const entry = row.code ? mdcCode(row.code) : undefined;
     if (row.valueType || !entry?.vital) continue;
@@ -220,6 +224,19 @@ function rowsToMeasurements(message: Hl7Message, rows: Row[], ctx: RowContext): 
         measurement = base(row, `mdc-coded:${row.code}`, [{ name: 'value', value: code ?? '', codes: code ? [{ system: MDC_SYSTEM, code, ...(display ? { display } : {}) }] : [], path: where(row.segment, 5) }], codes, parent);
         break;
       }
+      case 'NA': {
+        const label = `${row.code ?? ''}${row.display ? ` (${row.display})` : ''}`;
+        const facets = (byParent.get(row.subId) ?? []).map((facet) => facet.segment);
+        const samples = readSampleArray({ message, unitOf: (segment) => unitOf(message, segment), issues: ctx.issues, location: ctx.location }, row.segment, facets, label);
+        if (!samples) break;
+        measurement = base(row, `mdc-sampled:${row.code}`, [samples.value], codes, parent);
+        if (measurement && !measurement.start.includes('T')) {
+          ctx.issues.push({ severity: 'error', code: 'value', diagnostics: `Waveform ${label} needs the time of its first sample, not only a date (OBX-14, OBR-7 or MSH-7)`, location: ctx.location(row.segment, 14) });
+          measurement = undefined;
+        }
+        if (measurement) measurement.end = sampleArrayEnd(measurement.start, samples.periodMs, samples.count);
+        break;
+      }
       default:
         ctx.issues.push({ severity: 'information', code: 'not-supported', diagnostics: `OBX value type ${row.valueType} (${row.display ?? row.code}) is not mapped`, location: ctx.location(row.segment, 2) });
     }
@@ -228,11 +245,13 @@ function rowsToMeasurements(message: Hl7Message, rows: Row[], ctx: RowContext): 
   return out;
 }
 
-const KIND_PREFIXES: Record<string, 'quantity' | 'string' | 'codeable-concept'> = { mdc: 'quantity', 'mdc-string': 'string', 'mdc-coded': 'codeable-concept' };
+const KIND_PREFIXES: Record<string, ValueKind> = { mdc: 'quantity', 'mdc-string': 'string', 'mdc-coded': 'codeable-concept', 'mdc-sampled': 'sampled-data' };
 
 /**
  * Observation rule for PCD-01 types: vital keys use the LOINC table; other metrics keep their MDC
- * code, with the value kind in the type prefix (`mdc:` numeric, `mdc-string:`, `mdc-coded:`).
+ * code, with the value kind in the type prefix (`mdc:` numeric, `mdc-string:`, `mdc-coded:`,
+ * `mdc-sampled:` waveform). Waveforms never get a vital-sign LOINC code: R4 requires Observations
+ * with those codes to conform to the vital-signs profiles, whose value is a Quantity.
  */
 function ruleFor(type: string): ObservationRule | undefined {
   const colon = type.indexOf(':');
