@@ -78,7 +78,9 @@ function periodOf(ctx: WaveformContext, row: Hl7Segment, facets: Hl7Segment[], l
   const facet = period ?? rate;
   if (!facet) {
     const subId = field(row, 4) ?? '';
-    issue(ctx, 'error', 'required', `Waveform ${label} has no sample period: no facet OBX at ${subId}.n with MDC_ATTR_TIME_PD_SAMP (67981) or MDC_ATTR_SAMP_RATE; its samples cannot be placed in time`, row, 4);
+    // A warning, not an error: the message's numeric readings are still good, and refusing them
+    // for a facet some monitors leave out would lose vital signs (the waveform alone is dropped).
+    issue(ctx, 'warning', 'incomplete', `Waveform ${label} has no sample period: no facet OBX at ${subId}.n with MDC_ATTR_TIME_PD_SAMP (67981) or MDC_ATTR_SAMP_RATE; its samples cannot be placed in time and are not stored`, row, 4);
     return undefined;
   }
   const value = numbersOf(ctx, facet)[0];

@@ -53,12 +53,15 @@ describe('$ingest of PCD-01 waveforms', () => {
     expect((await s.fhir('GET', `Observation/${pleth.id}`)).json.meta.versionId).toBe(pleth.meta.versionId);
   });
 
-  it('refuses a waveform without a sample period, naming its OBX', async () => {
+  it('stores nothing of a waveform without a sample period and says so, naming its OBX', async () => {
+    const before = await count(s.fhir, 'Observation');
     const rows = plethRows('1^2^3').slice(0, 3);
     const reply = await ingest(s.fhir, wcmMessage(rows, 'WCM-9'), '', 'application/hl7-v2');
-    expect(reply.status).toBe(422);
-    const text = outcomeText(reply.json);
-    expect(text).toMatch(/has no sample period/);
-    expect(text).toMatch(/OBX\[4\]-4/);
+    expect(reply.status, reply.text).toBe(200);
+    const outcome = reply.json.entry.at(-1).response.outcome;
+    expect(outcome.issue[0]).toMatchObject({ severity: 'warning', code: 'incomplete' });
+    expect(outcomeText(outcome)).toMatch(/has no sample period/);
+    expect(outcomeText(outcome)).toMatch(/OBX\[4\]-4/);
+    expect(await count(s.fhir, 'Observation')).toBe(before);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ihePcd01Mapping } from '../../mappings/builtin/ihe-pcd01.ts';
 import { mapPayload } from '../../mappings/map-payloads.ts';
+import type { MappingIssue } from '../../mappings/issue.ts';
 import { obx, plethRows, WCM_DEVICE, WCM_PATIENT, wcmMessage, type ObxFields } from './wcm-messages.ts';
 
 type Json = Record<string, any>;
@@ -82,17 +83,18 @@ describe('IHE PCD-01 waveforms (WCM NA rows)', () => {
     expect(cvp.valueSampledData).toMatchObject({ origin: { value: -40, code: 'mm[Hg]' }, period: 8, factor: 0.1, data: '0 2048 4095' });
   });
 
-  it('reports an NA without a sample period at its OBX and produces no Observation for it', () => {
+  it('warns of an NA without a sample period at its OBX, maps the rest and no Observation for it', () => {
     const rows = [
       obx('NM', '147842^MDC_ECG_HEART_RATE^MDC', '1.2.1.1', '72', '264864^MDC_DIM_BEAT_PER_MIN^MDC', { time: '20240301120000+0100' }),
       obx('NA', '150452^MDC_PULS_OXIM_PLETH^MDC', '1.1.1.1', '1^2^3', '262656^MDC_DIM_DIMLESS^MDC', { time: '20240301120000+0100' }),
       obx('NM', '0^MDC_ATTR_NU_MSMT_RES^MDC', '1.1.1.1.1', '0.5', '262656^MDC_DIM_DIMLESS^MDC'),
     ];
     const result = map(rows);
-    expect(errors(result.issues)).toEqual([
+    expect(errors(result.issues)).toEqual([]);
+    expect(result.issues.filter((issue: MappingIssue) => issue.severity === 'warning')).toEqual([
       {
-        severity: 'error',
-        code: 'required',
+        severity: 'warning',
+        code: 'incomplete',
         diagnostics: expect.stringMatching(/^Waveform 150452 \(MDC_PULS_OXIM_PLETH\) has no sample period: no facet OBX at 1\.1\.1\.1\.n with MDC_ATTR_TIME_PD_SAMP/),
         location: { source: 'payload', path: 'OBX[3]-4', line: 6, payloadIndex: 0 },
       },
