@@ -1,4 +1,5 @@
 import { FhirDecimal } from '../server/fhir/json/index.ts';
+import type { PayloadInput } from './payload.ts';
 import { bodyKind } from './split/split-body.ts';
 
 /** How much of a body is sniffed: enough for the first payload's keys, cheap for 100 MB bodies. */
@@ -60,4 +61,19 @@ function headText(value: unknown, budget: number): string {
 /** detectMapping for a body already parsed as JSON (the server parses JSON request bodies once). */
 export function detectMappingFromValue(value: unknown): string | undefined {
   return detectMapping(headText(value, SNIFF), 'application/json');
+}
+
+/**
+ * detectMapping for a body that is split as it arrives: the first payload decides, so mapping can
+ * start before the rest of the body is there. The signatures above are each met within one payload.
+ */
+export function detectPayloadMapping(payload: PayloadInput): string | undefined {
+  switch (payload.format) {
+    case 'json':
+      return detectMappingFromValue(payload.body);
+    case 'hl7v2':
+      return detectMapping(payload.body as string, 'application/hl7-v2');
+    case 'apple-health-record':
+      return 'apple-health';
+  }
 }

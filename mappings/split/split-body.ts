@@ -2,11 +2,21 @@ import { JsonSyntaxError, parseJson } from '../../server/fhir/json/index.ts';
 import { PayloadError } from '../issue.ts';
 import type { PayloadContext, PayloadInput } from '../payload.ts';
 import { AppleHealthReader } from './apple-health-xml.ts';
+import { JsonBodySplitter, type JsonBodyValue } from './json-body-splitter.ts';
 
 export type BodyKind = 'json' | 'ndjson' | 'hl7v2' | 'apple-health-xml';
 export type RequestBody = string | Uint8Array | AsyncIterable<string | Uint8Array>;
 
 const CHUNK = 64 * 1024;
+
+export interface SplitOptions {
+  /**
+   * The Content-Type said JSON: the body is one JSON value or an array of them, never sniffed
+   * as HL7 v2 or XML, and content after that value is an error rather than the start of NDJSON
+   * (the rule the HTTP layer applies to JSON bodies).
+   */
+  json?: boolean;
+}
 
 /** Body kind from the content type, else from the first characters. */
 export function bodyKind(start: string, contentType?: string): BodyKind {
@@ -34,16 +44,19 @@ class Splitter {
   private index = 0;
   private line = 0;
   private tail = '';
-  private json = '';
+  private readonly json: JsonBodySplitter | undefined;
   private message: string[] = [];
   private messageLine = 1;
   private readonly xml: AppleHealthReader | undefined;
 
   constructor(
-    private readonly kind: BodyKind,
+    /** Not readonly: a JSON body that turns out to be several values is read on as NDJSON. */
+    private kind: BodyKind,
     private readonly context: PayloadContext | undefined,
+    strictJson = false,
   ) {
     if (kind === 'apple-health-xml') this.xml = new AppleHealthReader();
+    if (kind === 'json') this.json = new JsonBodySplitter(strictJson);
   }
 
   private payload(format: PayloadInput['format'], body: unknown, line?: number): PayloadInput {
@@ -51,10 +64,7 @@ class Splitter {
   }
 
   push(chunk: string): PayloadInput[] {
-    if (this.kind === 'json') {
-      this.json += chunk;
-      return [];
-    }
+    if (this.kind === 'json') return this.jsonPayloads(() => this.json!.push(chunk), false);
     if (this.xml) return this.xml.write(chunk).map((record) => this.payload('apple-health-record', record, record.line));
     const out: PayloadInput[] = [];
     this.tail += chunk;
@@ -67,7 +77,7 @@ class Splitter {
   }
 
   end(): PayloadInput[] {
-    if (this.kind === 'json') return this.endJson();
+    if (this.kind === 'json') return this.jsonPayloads(() => this.json!.end(), true);
     if (this.xml) return this.xml.end().map((record) => this.payload('apple-health-record', record, record.line));
     const out: PayloadInput[] = [];
     if (this.tail.length > 0) this.onLine(this.tail.replace(/\r$/, ''), out);
@@ -106,21 +116,21 @@ class Splitter {
     this.message = [];
   }
 
-  private endJson(): PayloadInput[] {
-    const source = this.json.replace(/^\uFEFF/, '');
-    let value: unknown;
+  private jsonPayloads(read: () => JsonBodyValue[], atEnd: boolean): PayloadInput[] {
+    let values: JsonBodyValue[] = [];
     try {
-      value = parseJson(source);
+      values = read();
     } catch (error) {
-      // Several JSON values one per line without the ndjson content type: read them as NDJSON.
-      if (error instanceof JsonSyntaxError && error.reason.startsWith('Unexpected content after the JSON value')) {
-        const ndjson = new Splitter('ndjson', this.context);
-        return [...ndjson.push(source), ...ndjson.end()];
-      }
       jsonError(error);
     }
-    if (Array.isArray(value)) return value.map((item) => this.payload('json', item));
-    return [this.payload('json', value, 1)];
+    const out = values.map(({ value, whole }) => this.payload('json', value, whole ? 1 : undefined));
+    const held = this.json!.ndjson;
+    if (held === undefined) return out;
+    // Several JSON values one per line without the ndjson content type: read them as NDJSON.
+    this.kind = 'ndjson';
+    out.push(...this.push(held));
+    if (atEnd) out.push(...this.end());
+    return out;
   }
 }
 
@@ -134,21 +144,26 @@ function decode(body: string | Uint8Array): string {
  * per element), NDJSON (one per line), HL7 v2 text (one per MSH message), or an Apple Health
  * export.xml (one per record). Malformed input throws PayloadError with line and column.
  */
-export function* splitBodySync(body: string | Uint8Array, contentType?: string, context?: PayloadContext): Generator<PayloadInput> {
+export function* splitBodySync(body: string | Uint8Array, contentType?: string, context?: PayloadContext, options: SplitOptions = {}): Generator<PayloadInput> {
   const source = decode(body);
-  const splitter = new Splitter(bodyKind(source.slice(0, 256), contentType), context);
+  const splitter = splitterFor(source.slice(0, 256), contentType, context, options);
   for (let at = 0; at < source.length; at += CHUNK) yield* splitter.push(source.slice(at, at + CHUNK));
   yield* splitter.end();
 }
 
+function splitterFor(head: string, contentType: string | undefined, context: PayloadContext | undefined, options: SplitOptions): Splitter {
+  return new Splitter(options.json ? 'json' : bodyKind(head, contentType), context, options.json);
+}
+
 /**
- * Streaming variant for request streams: NDJSON, HL7 v2 and export.xml are split as chunks
- * arrive, so a 300 MB export never sits in memory; a plain JSON document is buffered, since
- * its array elements are only known once it is complete.
+ * Streaming variant for request streams: every kind is split as chunks arrive — a JSON array
+ * element by element (JsonBodySplitter), NDJSON by line, HL7 v2 by message, export.xml by record
+ * — so only the payload being received is held (a single JSON object is a payload of its own and
+ * complete only at its end).
  */
-export async function* splitBody(body: RequestBody, contentType?: string, context?: PayloadContext): AsyncGenerator<PayloadInput> {
+export async function* splitBody(body: RequestBody, contentType?: string, context?: PayloadContext, options: SplitOptions = {}): AsyncGenerator<PayloadInput> {
   if (typeof body === 'string' || body instanceof Uint8Array) {
-    yield* splitBodySync(body, contentType, context);
+    yield* splitBodySync(body, contentType, context, options);
     return;
   }
   const decoder = new TextDecoder('utf-8');
@@ -160,7 +175,7 @@ export async function* splitBody(body: RequestBody, contentType?: string, contex
       head += textChunk;
       if (head.length < 256) continue;
       head = head.replace(/^\uFEFF/, '');
-      splitter = new Splitter(bodyKind(head, contentType), context);
+      splitter = splitterFor(head, contentType, context, options);
       yield* splitter.push(head);
       continue;
     }
@@ -169,7 +184,7 @@ export async function* splitBody(body: RequestBody, contentType?: string, contex
   const rest = decoder.decode();
   if (!splitter) {
     head = (head + rest).replace(/^\uFEFF/, '');
-    splitter = new Splitter(bodyKind(head, contentType), context);
+    splitter = splitterFor(head, contentType, context, options);
     yield* splitter.push(head);
   } else if (rest) yield* splitter.push(rest);
   yield* splitter.end();

@@ -16,6 +16,11 @@ export interface FhirRequest {
   body?: unknown;
   /** Raw body text, for bodies that are not FHIR JSON (device payloads, form posts). */
   bodyText?: string;
+  /**
+   * The body as it arrives, instead of body/bodyText, for operations that declare `streamsBody`
+   * (device uploads): read once, after authorization; reading past MAX_BODY_BYTES throws 413.
+   */
+  bodyStream?: AsyncIterable<Uint8Array>;
   /** Where this request sits, for error locations: "Bundle.entry[3]" inside bundles. */
   location?: string;
 }

@@ -31,6 +31,8 @@ export interface Route {
   run: (ctx: InteractionContext, request: FhirRequest, narrow?: Array<[string, string]>) => Promise<FhirResponse>;
   /** Write interactions can be planned first (transaction bundles commit all plans at once). */
   plan?: (ctx: InteractionContext, request: FhirRequest) => Promise<WritePlan>;
+  /** The interaction reads request.bodyStream (an operation that declares streamsBody). */
+  streamsBody?: boolean;
 }
 
 function writeRoute(interaction: Interaction, type: string, id: string | undefined, plan: NonNullable<Route['plan']>): Route {
@@ -45,6 +47,18 @@ export async function route(ctx: InteractionContext, request: FhirRequest): Prom
   const resolved = resolveRoute(ctx, request);
   const narrow = await authorizeRoute(ctx, resolved);
   return resolved.run(ctx, request, narrow);
+}
+
+/**
+ * Whether the HTTP layer should hand this request's body over as a stream. A request that does not
+ * resolve reads its body whole as before, and route() then reports the routing error.
+ */
+export function routeStreamsBody(ctx: InteractionContext, request: FhirRequest): boolean {
+  try {
+    return resolveRoute(ctx, request).streamsBody === true;
+  } catch {
+    return false;
+  }
 }
 
 /** Asks the authorization policy; returns the search narrowing it imposes, throws 403 on deny. */
@@ -185,6 +199,7 @@ function operationRoute(ctx: InteractionContext, request: FhirRequest, name: str
     type: target.type,
     id: target.id,
     operation: name,
+    ...(handler.streamsBody && method === 'POST' ? { streamsBody: true } : {}),
     run: (c, r) => handler.handle(c, r, target),
   };
 }

@@ -3,9 +3,10 @@ import express, { type Express, type Request, type Response } from 'express';
 import type { FhirServices, InteractionContext } from '../fhir/context.ts';
 import { FhirError } from '../fhir/outcome.ts';
 import { parseQueryString, queryValue, type FhirMethod, type FhirRequest } from '../fhir/request.ts';
-import { route } from '../fhir/router.ts';
+import { route, routeStreamsBody } from '../fhir/router.ts';
 import { principalFromHeaders } from './authorization.ts';
-import { isJsonMediaType, mediaType, parseJsonBody, readBody } from './body.ts';
+import { readWholeBody } from './body.ts';
+import { StreamedBody } from './body-stream.ts';
 import { sendError } from './errors.ts';
 import { mountHealth } from './health.ts';
 import { negotiate } from './negotiation.ts';
@@ -41,6 +42,7 @@ export function createApp(services: FhirServices): HttpApp {
     const started = process.hrtime.bigint();
     active++;
     let status = 500;
+    let streamed: StreamedBody | undefined;
     try {
       const rawUrl = req.originalUrl;
       const question = rawUrl.indexOf('?');
@@ -61,20 +63,12 @@ export function createApp(services: FhirServices): HttpApp {
           prefer: header(req, 'prefer'),
         },
       };
-      if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
-        const bytes = await readBody(req, services.config.MAX_BODY_BYTES);
-        const type = mediaType(request.headers.contentType);
-        if (isJsonMediaType(type)) request.body = parseJsonBody(bytes);
-        else if (type === 'application/x-www-form-urlencoded' || path.includes('$')) request.bodyText = bytes.toString('utf8');
-        else {
-          throw new FhirError(415, {
-            severity: 'error',
-            code: 'not-supported',
-            diagnostics: `Content-Type '${type}' is not supported; send application/fhir+json${type?.includes('xml') ? ' (XML is not implemented)' : ''}`,
-          });
-        }
-      }
       const ctx: InteractionContext = { services, principal: principalFromHeaders(req.headers), requestId };
+      if (req.method === 'POST' || req.method === 'PUT' || req.method === 'PATCH') {
+        // An operation that declares streamsBody reads the body itself, once route() has authorized it.
+        if (routeStreamsBody(ctx, request)) request.bodyStream = streamed = new StreamedBody(req, services.config.MAX_BODY_BYTES);
+        else await readWholeBody(req, request, services.config.MAX_BODY_BYTES);
+      }
       const response = await route(ctx, request);
       status = response.status;
       sendFhir(res, response, format, req.method === 'HEAD');
@@ -82,6 +76,7 @@ export function createApp(services: FhirServices): HttpApp {
       status = error instanceof FhirError ? error.status : 500;
       sendError(res, error, services.log, requestId);
     } finally {
+      streamed?.discard();
       active--;
       // Access log: method, status and timing only. Paths and queries can carry identifiers and names (PHI).
       services.log.debug({ requestId, method: req.method, status, ms: Number(process.hrtime.bigint() - started) / 1e6 }, 'request');

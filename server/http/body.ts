@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { JsonSyntaxError, parseJson } from '../fhir/json/index.ts';
 import { FhirError } from '../fhir/outcome.ts';
+import type { FhirRequest } from '../fhir/request.ts';
 
 const JSON_TYPES = ['application/fhir+json', 'application/json', 'application/json-patch+json'];
 
@@ -32,7 +33,25 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return Buffer.concat(chunks, size);
 }
 
-function tooLarge(limit: number): FhirError {
+/**
+ * Reads a whole body into the request: JSON media types parsed (request.body), form posts and
+ * operation bodies as text (request.bodyText); anything else is 415.
+ */
+export async function readWholeBody(req: IncomingMessage, request: FhirRequest, limit: number): Promise<void> {
+  const bytes = await readBody(req, limit);
+  const type = mediaType(request.headers.contentType);
+  if (isJsonMediaType(type)) request.body = parseJsonBody(bytes);
+  else if (type === 'application/x-www-form-urlencoded' || request.path.includes('$')) request.bodyText = bytes.toString('utf8');
+  else {
+    throw new FhirError(415, {
+      severity: 'error',
+      code: 'not-supported',
+      diagnostics: `Content-Type '${type}' is not supported; send application/fhir+json${type?.includes('xml') ? ' (XML is not implemented)' : ''}`,
+    });
+  }
+}
+
+export function tooLarge(limit: number): FhirError {
   return new FhirError(413, { severity: 'error', code: 'too-long', diagnostics: `Request body exceeds the limit of ${limit} bytes (MAX_BODY_BYTES)` });
 }
 

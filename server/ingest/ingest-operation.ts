@@ -6,14 +6,15 @@ import { parsePrefer } from '../fhir/prefer.ts';
 import { queryValue, type FhirRequest, type FhirResponse } from '../fhir/request.ts';
 import { readCurrent } from '../store/resource-reads.ts';
 import type { Ingestor } from './ingestor.ts';
-import { bodyOf, contextFromQuery } from './request-payloads.ts';
+import { bodyOf, contextFromQuery, streamBodyOf } from './request-payloads.ts';
 
 /**
  * POST [base]/$ingest?mapping=<id> and POST Device/[id]/$ingest: a raw device payload body
- * (JSON object, JSON array of payloads, NDJSON, HL7 v2 text, Apple Health XML) becomes
- * Observations in one all-or-nothing commit; the answer is a transaction-response Bundle with one
- * entry per Observation (201 created, 200 already stored). At instance level the Device gives
- * the device identity (and, through Device.patient, the patient) of payloads that name none.
+ * (JSON object, JSON array of payloads, NDJSON, HL7 v2 text, Apple Health XML), read and mapped
+ * as it arrives, becomes Observations in one all-or-nothing commit; the answer is a
+ * transaction-response Bundle with one entry per Observation (201 created, 200 already stored).
+ * At instance level the Device gives the device identity (and, through Device.patient, the
+ * patient) of payloads that name none.
  */
 export function ingestOperation(ingestor: Ingestor): OperationHandler {
   return {
@@ -22,10 +23,12 @@ export function ingestOperation(ingestor: Ingestor): OperationHandler {
     resourceTypes: ['Device'],
     definition: 'urn:vitalchain:OperationDefinition/ingest',
     allowGet: false,
+    streamsBody: true,
     documentation:
       'Maps a device payload body (?mapping=<id>, auto-detected when absent; ?device=system|value, ?patient=, ?timeZone= for payloads lacking them) to Observations and stores them all or nothing; the same payload sent again creates nothing.',
     async handle(ctx: InteractionContext, request: FhirRequest, target: OperationTarget): Promise<FhirResponse> {
-      const body = bodyOf(request);
+      // Over HTTP the body streams (an empty one is told by the ingestor); a bundle entry brings it whole.
+      const body = streamBodyOf(request) ?? bodyOf(request);
       if (!body) throw badRequest('$ingest needs a device payload in the body', undefined, 'required');
       const context = contextFromQuery(request.query);
       if (target.level === 'instance') {

@@ -1,17 +1,19 @@
-import { hasErrors, type MappingIssue } from '../../mappings/issue.ts';
-import type { Mapping } from '../../mappings/mapping.ts';
-import type { PayloadContext } from '../../mappings/payload.ts';
+import { detectPayloadMapping } from '../../mappings/detect.ts';
+import { hasErrors, PayloadError, type MappingIssue } from '../../mappings/issue.ts';
+import type { PayloadContext, PayloadInput } from '../../mappings/payload.ts';
+import { splitBody } from '../../mappings/split/split-body.ts';
 import type { FhirServices } from '../fhir/context.ts';
 import { bundleJson, type BundleEntryText } from '../fhir/bundle-json.ts';
 import { statusLine } from '../fhir/bundles/entry-response.ts';
 import { IdentityError } from './identity-resolver.ts';
 import { writeIngest, type ReadingResult } from './ingest-writer.ts';
 import { operationOutcomeOf, outcomeIssue, statusOf, type OutcomeIssue } from './issue-outcome.ts';
-import { mapRequest, type MappedObservation } from './map-request.ts';
+import { mapRequest, mapRequestStream, splitIssue, type MappedObservation, type MappedRequest } from './map-request.ts';
 import type { MappingStore, ResolvedMapping } from './mapping-store.ts';
 import type { IngestSource } from './provenance-hook.ts';
 import type { ReadingIds } from './reading-ids.ts';
-import { detectBodyMapping, payloadsOf, type IngestBody } from './request-payloads.ts';
+import { ReceivedBody } from './received-body.ts';
+import { detectBodyMapping, payloadsOf, type IngestBody, type StreamBody, type WholeBody } from './request-payloads.ts';
 
 export interface IngestRequest {
   body: IngestBody;
@@ -76,8 +78,11 @@ export class Ingestor {
     private readonly readingIds: ReadingIds,
   ) {}
 
-  async resolveMapping(reference: string | undefined, body: IngestBody): Promise<ResolvedMapping | OutcomeIssue> {
-    const id = reference ?? detectBodyMapping(body);
+  async resolveMapping(reference: string | undefined, body: WholeBody): Promise<ResolvedMapping | OutcomeIssue> {
+    return this.resolveMappingId(reference ?? detectBodyMapping(body));
+  }
+
+  private async resolveMappingId(id: string | undefined): Promise<ResolvedMapping | OutcomeIssue> {
     if (id === undefined) {
       return { severity: 'error', code: 'required', diagnostics: 'The payload format was not recognised; name the mapping with ?mapping=<id> (GET $mappings lists them)', location: ['mapping'] };
     }
@@ -86,10 +91,49 @@ export class Ingestor {
   }
 
   async ingest(request: IngestRequest): Promise<IngestReply> {
-    const resolved = await this.resolveMapping(request.mapping, request.body);
+    const body = request.body;
+    if (body.kind === 'stream') return this.ingestStream(request, body);
+    const resolved = await this.resolveMapping(request.mapping, body);
     if (!('mapping' in resolved)) return reject(400, [resolved]);
-    const mapping: Mapping = resolved.mapping;
-    const mapped = mapRequest(mapping, payloadsOf(request.body, request.context));
+    const mapped = mapRequest(resolved.mapping, payloadsOf(body, request.context));
+    const source = body.kind === 'text' ? { body: body.text, ...(body.contentType ? { contentType: body.contentType } : {}) } : { body: body.value };
+    return this.store(request, resolved, mapped, source);
+  }
+
+  /**
+   * A body read as it arrives: payloads are split out of the chunks and mapped one by one while
+   * the rest is still uploading; the first payload names the mapping when the request does not.
+   * The first unreadable payload ends the request (400) without reading further; writing still
+   * waits until the whole body was mapped and validated.
+   */
+  private async ingestStream(request: IngestRequest, body: StreamBody): Promise<IngestReply> {
+    const received = new ReceivedBody(body.chunks);
+    const split = splitBody(received, body.contentType, request.context, { json: body.json });
+    try {
+      let resolved: ResolvedMapping | OutcomeIssue;
+      let payloads: AsyncIterable<PayloadInput> = split;
+      if (request.mapping !== undefined) resolved = await this.resolveMappingId(request.mapping);
+      else {
+        const first = await readFirst(split);
+        if ('error' in first) return received.blank() ? reject(400, [NO_PAYLOAD]) : reject(400, [outcomeIssue(splitIssue(first.error))]);
+        if (first.payload === undefined && received.blank()) return reject(400, [NO_PAYLOAD]);
+        resolved = await this.resolveMappingId(first.payload && detectPayloadMapping(first.payload));
+        payloads = withFirst(first.payload, split);
+      }
+      if (!('mapping' in resolved)) return reject(400, [resolved]);
+      const mapped = await mapRequestStream(resolved.mapping, payloads, { stopAtUnreadable: true });
+      if (mapped.payloads === 0 && received.blank()) return reject(400, [NO_PAYLOAD]);
+      // JSON bodies keep being recorded without a content type, as when the HTTP layer parsed them.
+      return await this.store(request, resolved, mapped, { body: received.bytes(), ...(body.contentType && !body.json ? { contentType: body.contentType } : {}) });
+    } finally {
+      // Answered before the body ended: release the splitter and, through it, the request stream
+      // (the HTTP layer discards the rest).
+      await split.return(undefined);
+    }
+  }
+
+  /** Validation and the one all-or-nothing write of a mapped request; the response Bundle. */
+  private async store(request: IngestRequest, resolved: ResolvedMapping, mapped: MappedRequest, received: Pick<IngestSource, 'body' | 'contentType'>): Promise<IngestReply> {
     if (mapped.payloads === 0 && !hasErrors(mapped.issues)) return reject(400, [{ severity: 'error', code: 'required', diagnostics: 'The request carries no payload' }]);
     if (hasErrors(mapped.issues)) {
       // Errors first; notes the server acts on itself (subject resolved from the Device) are left out.
@@ -102,8 +146,7 @@ export class Ingestor {
     const source: IngestSource = {
       ...request.source,
       mapping: { id: resolved.id, ...(resolved.version !== undefined ? { version: resolved.version } : {}) },
-      body: request.body.kind === 'text' ? request.body.text : request.body.value,
-      ...(request.body.kind === 'text' && request.body.contentType ? { contentType: request.body.contentType } : {}),
+      ...received,
     };
     let written;
     try {
@@ -126,4 +169,25 @@ export class Ingestor {
       observations: written.readings.length,
     };
   }
+}
+
+/** Streamed bodies come from $ingest; an empty one gets the answer $ingest gave before it streamed. */
+const NO_PAYLOAD: OutcomeIssue = { severity: 'error', code: 'required', diagnostics: '$ingest needs a device payload in the body' };
+
+/** The first payload of a stream (undefined: there is none), or the splitting error it ran into. */
+async function readFirst(payloads: AsyncIterator<PayloadInput>): Promise<{ payload: PayloadInput | undefined } | { error: PayloadError }> {
+  try {
+    const next = await payloads.next();
+    return { payload: next.done ? undefined : next.value };
+  } catch (error) {
+    if (!(error instanceof PayloadError)) throw error;
+    return { error };
+  }
+}
+
+/** The stream again, with its first payload (read ahead for mapping detection) put back in front. */
+async function* withFirst(first: PayloadInput | undefined, rest: AsyncGenerator<PayloadInput>): AsyncGenerator<PayloadInput> {
+  if (first === undefined) return;
+  yield first;
+  yield* { [Symbol.asyncIterator]: () => rest };
 }

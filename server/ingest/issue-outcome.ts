@@ -60,8 +60,12 @@ export function operationOutcomeOf(issues: OutcomeIssue[]): Record<string, unkno
   return { resourceType: 'OperationOutcome', issue: out.length > 0 ? out : [{ severity: 'information', code: 'informational', diagnostics: 'No issues' }] };
 }
 
+/** An error about input that cannot be read at all (malformed JSON, HL7, hex, unsupported characteristic). */
+export function isUnreadable(issue: MappingIssue): boolean {
+  return (issue.severity === 'error' || issue.severity === 'fatal') && (issue.code === 'structure' || issue.code === 'invalid' || issue.code === 'not-supported');
+}
+
 /** Malformed input (unreadable JSON, HL7, hex, unsupported characteristic) is 400; readable input that cannot become valid Observations is 422. */
 export function statusOf(issues: readonly MappingIssue[]): 400 | 422 {
-  const errors = issues.filter((issue) => issue.severity === 'error' || issue.severity === 'fatal');
-  return errors.some((issue) => issue.code === 'structure' || issue.code === 'invalid' || issue.code === 'not-supported') ? 400 : 422;
+  return issues.some(isUnreadable) ? 400 : 422;
 }

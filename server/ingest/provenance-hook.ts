@@ -9,7 +9,7 @@ export interface IngestSource {
   channel: 'http' | 'mqtt';
   topic?: string;
   contentType?: string;
-  /** The raw body; for JSON bodies the HTTP layer parsed, the parsed value. */
+  /** The raw body: the bytes received ($ingest over HTTP), the message text (MQTT), or a parsed value (a bundle entry's resource). */
   body: string | Uint8Array | unknown;
   mapping: { id: string; version?: number };
   receivedAt: string;

@@ -4,22 +4,38 @@ import type { PayloadContext, PayloadInput } from '../../mappings/payload.ts';
 import { splitBodySync } from '../../mappings/split/split-body.ts';
 import { badRequest } from '../fhir/outcome.ts';
 import { queryValue, type FhirRequest } from '../fhir/request.ts';
+import { isJsonMediaType, mediaType } from '../http/body.ts';
 
 /**
- * A device payload body as the server received it: raw text (NDJSON, HL7 v2, XML, or any
- * non-JSON content type) or a JSON value the HTTP layer already parsed (kept as is: parsing a
- * 10,000-reading array twice would double the cost of the request).
+ * A device payload body held whole: raw text (NDJSON, HL7 v2, XML, or any non-JSON content type;
+ * MQTT messages, $map) or a JSON value already parsed (a bundle entry's resource; kept as is:
+ * parsing it twice would double the cost).
  */
-export type IngestBody = { kind: 'text'; text: string; contentType?: string } | { kind: 'json'; value: unknown };
+export type WholeBody = { kind: 'text'; text: string; contentType?: string } | { kind: 'json'; value: unknown };
 
-export function bodyOf(request: FhirRequest): IngestBody | undefined {
+/**
+ * A body read off the socket as it arrives ($ingest over HTTP). `json`: the Content-Type says
+ * JSON (or is absent), so the body is one JSON value or an array of payloads, as the HTTP layer
+ * reads JSON bodies (splitBody's `json` option).
+ */
+export type StreamBody = { kind: 'stream'; chunks: AsyncIterable<Uint8Array>; contentType?: string; json: boolean };
+
+export type IngestBody = WholeBody | StreamBody;
+
+export function streamBodyOf(request: FhirRequest): StreamBody | undefined {
+  if (!request.bodyStream) return undefined;
+  const contentType = request.headers.contentType;
+  return { kind: 'stream', chunks: request.bodyStream, ...(contentType ? { contentType } : {}), json: isJsonMediaType(mediaType(contentType)) };
+}
+
+export function bodyOf(request: FhirRequest): WholeBody | undefined {
   if (request.bodyText !== undefined) return request.bodyText.trim() === '' ? undefined : { kind: 'text', text: request.bodyText, contentType: request.headers.contentType };
   if (request.body !== undefined) return { kind: 'json', value: request.body };
   return undefined;
 }
 
 /** Payloads of a body, lazily (splitting errors surface as PayloadError while iterating). */
-export function* payloadsOf(body: IngestBody, context?: PayloadContext): Generator<PayloadInput> {
+export function* payloadsOf(body: WholeBody, context?: PayloadContext): Generator<PayloadInput> {
   if (body.kind === 'text') {
     yield* splitBodySync(body.text, body.contentType, context);
     return;
@@ -30,7 +46,7 @@ export function* payloadsOf(body: IngestBody, context?: PayloadContext): Generat
   }
 }
 
-export function detectBodyMapping(body: IngestBody): string | undefined {
+export function detectBodyMapping(body: WholeBody): string | undefined {
   return body.kind === 'text' ? detectMapping(body.text, body.contentType) : detectMappingFromValue(body.value);
 }
 

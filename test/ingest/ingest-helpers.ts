@@ -3,7 +3,7 @@ import { loadConfig } from '../../server/config.ts';
 import { createLogger } from '../../server/log.ts';
 import { startServer, type RunningServer } from '../../server/start.ts';
 import { FIXTURES, IPF } from '../mappings/fixture-paths.ts';
-import { fhirRequest, type FhirReply } from '../helpers/test-server.ts';
+import { fhirRequest, type FhirReply, type TestServer } from '../helpers/test-server.ts';
 
 export { FIXTURES, MS_SAMPLES, MS_TEST_INPUT, OMH_TEST_DATA, SHIMMER, readFixture as fixture } from '../mappings/fixture-paths.ts';
 export const IPF_PCD01 = path.join(IPF, 'pcd01');
@@ -60,4 +60,26 @@ export function entryStatuses(bundle: any): string[] {
 /** Every issue text of an OperationOutcome, joined, for assertions on what it names. */
 export function outcomeText(outcome: any): string {
   return (outcome?.issue ?? []).map((issue: any) => `${issue.diagnostics} ${(issue.location ?? []).join(' ')} ${(issue.expression ?? []).join(' ')}`).join('\n');
+}
+
+/** A BLE Heart Rate Measurement payload (mapping ble-gatt). */
+export const hr = (mac: string, bpm: number, time: string) => ({ characteristic: '2A37', value: `00 ${bpm.toString(16).padStart(2, '0')}`, deviceId: mac, timestamp: time });
+
+/** `n` heart-rate payloads one second apart, each as JSON text. */
+export function readingLines(mac: string, n: number, startMs: number): string[] {
+  const items: string[] = [];
+  for (let i = 0; i < n; i++) items.push(JSON.stringify(hr(mac, 50 + (i % 80), new Date(startMs + i * 1000).toISOString())));
+  return items;
+}
+
+/** readingLines as one JSON array body. */
+export function readings(mac: string, n: number, startMs: number): string {
+  return `[${readingLines(mac, n, startMs).join(',')}]`;
+}
+
+/** Observations, Devices, Patients and outbox events: what "nothing written" must leave unchanged. */
+export async function totals(s: Pick<TestServer, 'server'>): Promise<string> {
+  const { rows } = await s.server.services.db.query<{ type: string; n: number }>(`SELECT type, count(*)::int AS n FROM resource GROUP BY type ORDER BY type`);
+  const outbox = await s.server.services.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
+  return `${rows.map((r) => `${r.type}:${r.n}`).join(' ')} outbox:${outbox.rows[0]!.n}`;
 }

@@ -2,22 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setIngestProvenanceHook, type IngestCommitPlan, type IngestSource } from '../../server/ingest/provenance-hook.ts';
 import { postgresAvailable } from '../helpers/postgres.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
-import { BLE_MAC_SYSTEM, count, entryStatuses, fixture, ingest, IPF_PCD01, outcomeText, registerDevice, search } from './ingest-helpers.ts';
-
-const hr = (mac: string, bpm: number, time: string) => ({ characteristic: '2A37', value: `00 ${bpm.toString(16).padStart(2, '0')}`, deviceId: mac, timestamp: time });
-
-function readings(mac: string, n: number, startMs: number): string {
-  const items: string[] = [];
-  for (let i = 0; i < n; i++) items.push(JSON.stringify(hr(mac, 50 + (i % 80), new Date(startMs + i * 1000).toISOString())));
-  return `[${items.join(',')}]`;
-}
-
-/** Observations, Devices, Patients and outbox events: what "nothing written" must leave unchanged. */
-async function totals(s: TestServer): Promise<string> {
-  const { rows } = await s.server.services.db.query<{ type: string; n: number }>(`SELECT type, count(*)::int AS n FROM resource GROUP BY type ORDER BY type`);
-  const outbox = await s.server.services.db.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox');
-  return `${rows.map((r) => `${r.type}:${r.n}`).join(' ')} outbox:${outbox.rows[0]!.n}`;
-}
+import { BLE_MAC_SYSTEM, count, entryStatuses, fixture, hr, ingest, IPF_PCD01, outcomeText, readings, registerDevice, search, totals } from './ingest-helpers.ts';
 
 describe('$ingest semantics (PGlite)', () => {
   let s: TestServer;

@@ -34,6 +34,22 @@ export function parseJson(text: string, options: ParseOptions = {}): unknown {
   return value;
 }
 
+/**
+ * One element of a top-level JSON array, for splitting an array body element by element as it
+ * arrives (mappings/split/json-body-splitter.ts). `text` runs from the element's first character
+ * through the `,` or `]` that follows it (or to the end of the body). The element is parsed as
+ * parseArray parses it inside the whole body (same nesting count, same checks after it), so
+ * errors carry the reason parseJson would give for the whole body, at positions relative to `text`.
+ */
+export function parseJsonArrayElement(text: string, options: ParseOptions = {}): { value: unknown; last: boolean } {
+  const parser = new Parser(text, options.maxDepth ?? DEFAULT_MAX_DEPTH);
+  const value = parser.parseValue(1);
+  parser.skipWhitespace();
+  const c = text.charCodeAt(parser.pos);
+  if (c !== 44 && c !== 93) parser.fail("Expected ',' or ']' in array");
+  return { value, last: c === 93 };
+}
+
 class Parser {
   pos = 0;
   constructor(

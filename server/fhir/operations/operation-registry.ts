@@ -20,6 +20,11 @@ export interface OperationHandler {
   definition: string;
   /** Whether GET is allowed (operations that change nothing). */
   allowGet: boolean;
+  /**
+   * Takes its POST body as it arrives (request.bodyStream) rather than read whole and parsed by
+   * the HTTP layer: for large device uploads that are consumed piece by piece.
+   */
+  streamsBody?: boolean;
   documentation: string;
   handle(ctx: InteractionContext, request: FhirRequest, target: OperationTarget): Promise<FhirResponse>;
 }
