@@ -56,6 +56,12 @@ const schema = z
     /** An anchor window closes at this many leaves or after this many seconds, whichever comes first. */
     ANCHOR_WINDOW_LEAVES: integer(1, 1000),
     ANCHOR_WINDOW_SECONDS: z.coerce.number().positive().default(5),
+    /**
+     * Scheduling niceness (0–19) of the provenance sealer and embedded-chain threads (Linux). While
+     * writes keep both cores busy, the write path gets the CPU and anchoring catches up after; 0
+     * lets the pipeline compete on equal terms (anchors sooner, ingests slower).
+     */
+    PROVENANCE_THREAD_NICE: z.coerce.number().int().min(0).max(19).default(10),
     /** Key-encryption key (base64, 32 bytes) wrapping per-patient keys; unset → a generated local key (development only). */
     VITALCHAIN_KEK: z.string().optional(),
     /** Previous KEKs (comma-separated), accepted to re-wrap keys after a rotation. */

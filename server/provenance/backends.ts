@@ -49,7 +49,7 @@ export async function openBackends(config: Config, db: Queryable, log: Logger, o
   const open = () =>
     options.readOnly
       ? config.ETH_RPC_URL ? openRpcLedgerReadOnly(config, db) : openEmbeddedLedgerReadOnly(config.DATA_DIR)
-      : config.ETH_RPC_URL ? openRpcLedger(config, db, log) : openEmbeddedLedger(config.DATA_DIR);
+      : config.ETH_RPC_URL ? openRpcLedger(config, db, log) : openEmbeddedLedger(config.DATA_DIR, config.PROVENANCE_THREAD_NICE);
   return {
     content,
     keys,

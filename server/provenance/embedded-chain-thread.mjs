@@ -6,6 +6,8 @@
 // module (nodejs/node#47747), and this file needs no types.
 import { parentPort } from 'node:worker_threads';
 import ganache from 'ganache';
+import { readlinkSync } from 'node:fs';
+import { setPriority } from 'node:os';
 
 const chains = new Map();
 let opening;
@@ -33,9 +35,19 @@ async function open({ handle, dbPath, chainId, operatorKey }) {
   chains.set(handle, chain);
 }
 
+// As thread-priority.ts (which this plain module cannot import): this thread only, Linux only.
+function lowerPriority(nice) {
+  try {
+    setPriority(Number(readlinkSync('/proc/thread-self').split('/').pop()), nice);
+  } catch {
+    // Not Linux or not permitted: the thread keeps its priority.
+  }
+}
+
 let queue = Promise.resolve();
 parentPort.on('message', (message) => {
   if (message.type === 'open') {
+    if (message.nice > 0) lowerPriority(message.nice);
     // Opens one at a time, so an OpenError belongs to the chain being opened.
     queue = queue.then(() =>
       open(message).then(

@@ -50,11 +50,11 @@ class ChainThread {
     this.worker.on('exit', () => fail(new ProvenanceUnavailableError('ledger', 'the embedded chain thread stopped')));
   }
 
-  async start(dir: string, operatorKey: string | undefined): Promise<EmbeddedChain> {
+  async start(dir: string, operatorKey: string | undefined, nice: number): Promise<EmbeddedChain> {
     const handle = this.nextHandle++;
     this.retain();
     try {
-      await this.call(`open:${handle}`, { type: 'open', handle, dbPath: path.join(dir, 'db'), chainId: EMBEDDED_CHAIN_ID, operatorKey });
+      await this.call(`open:${handle}`, { type: 'open', handle, dbPath: path.join(dir, 'db'), chainId: EMBEDDED_CHAIN_ID, operatorKey, nice });
     } catch (err) {
       this.release();
       const inUse = (err as { name?: string }).name === 'OpenError';
@@ -115,7 +115,7 @@ let thread: ChainThread | undefined;
  * Opens the chain whose LevelDB is `dir`/db in the chain thread and resolves once it answers. A
  * database held by another process is a typed failure (`in use by another process`), not a crash.
  */
-export function startEmbeddedChain(dir: string, operatorKey: string | undefined): Promise<EmbeddedChain> {
+export function startEmbeddedChain(dir: string, operatorKey: string | undefined, nice = 0): Promise<EmbeddedChain> {
   thread ??= new ChainThread();
-  return thread.start(dir, operatorKey);
+  return thread.start(dir, operatorKey, nice);
 }

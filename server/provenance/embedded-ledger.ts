@@ -25,12 +25,13 @@ interface ChainState {
  *
  * Nothing outside the process can reach this chain; `provider` lets a local verifier read it.
  */
-export async function openEmbeddedLedger(dataDir: string): Promise<EvmLedger> {
+/** `nice`: the chain thread's niceness (thread-priority.ts; the server passes PROVENANCE_THREAD_NICE). */
+export async function openEmbeddedLedger(dataDir: string, nice = 0): Promise<EvmLedger> {
   const dir = path.join(dataDir, 'chain');
   await mkdir(dir, { recursive: true });
   const statePath = path.join(dir, 'state.json');
   const state = await readState(statePath);
-  const chain = await startEmbeddedChain(dir, state.privateKey);
+  const chain = await startEmbeddedChain(dir, state.privateKey, nice);
   const provider = new BrowserProvider(chain, EMBEDDED_CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 });
   const signer = new Wallet(state.privateKey, provider);
   return EvmLedger.open(

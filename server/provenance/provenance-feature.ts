@@ -52,7 +52,7 @@ export const provenanceFeature: ServerFeature = {
     const backends = await openBackends(config, db, log);
     const subjects = new KeySubjects(services.registry, config.BASE_URL);
     const content = new VerifiedContent(backends.content);
-    const sealer = new Sealer(subjects);
+    const sealer = new Sealer(subjects, config.PROVENANCE_THREAD_NICE);
     const remember = (results: CommittedWrite[]) => sealer.hold(results);
     repository.events.on('committed', remember);
     let worker: AnchorWorker;

@@ -6,13 +6,14 @@
  * main thread records what it returns.
  */
 import { randomBytes } from 'node:crypto';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import { buildAnchorWindow, SHARED_SUBJECT, windowKeySubjects, type WindowVersion } from './anchor-window.ts';
 import type { ContentStore } from './content-store.ts';
 import { SALT_BYTES, leafHash } from './leaf.ts';
 import { RecentLeaves, type RecentLeaf } from './recent-leaves.ts';
 import type { HeldBatch, HeldVersion, SealerReply, SealerRequest, SealedWindow, VersionToHash } from './sealer-protocol.ts';
 import { unixfsCid } from './unixfs-cid.ts';
+import { lowerThreadPriority } from './thread-priority.ts';
 
 /** Committed versions not yet hashed, bounded like the cache it replaces: oldest dropped first. */
 const MAX_HELD_BYTES = 32 * 1024 * 1024;
@@ -23,6 +24,7 @@ const MAX_PENDING_BATCHES = 16;
 const pending = new Map<number, Array<{ rid: number; version: RecentLeaf['version'] }>>();
 const recent = new RecentLeaves();
 const port = parentPort!;
+lowerThreadPriority((workerData as { nice?: number } | undefined)?.nice ?? 0);
 
 const key = (rid: number, version: number) => `${rid}/${version}`;
 

@@ -34,7 +34,11 @@ export class Sealer {
   private readonly waiters = new Map<number, Waiter>();
   private nextId = 1;
 
-  constructor(private readonly subjects: KeySubjects) {}
+  constructor(
+    private readonly subjects: KeySubjects,
+    /** Niceness of the thread (thread-priority.ts). */
+    private readonly nice = 0,
+  ) {}
 
   /** Hands over the versions a transaction committed (called from the repository's committed event). */
   hold(results: readonly CommittedWrite[]): void {
@@ -124,7 +128,7 @@ export class Sealer {
 
   private thread(): Promise<Worker> {
     this.worker ??= new Promise<Worker>((resolve, reject) => {
-      const worker = startTypeScriptWorker(new URL('./sealer-thread.ts', import.meta.url));
+      const worker = startTypeScriptWorker(new URL('./sealer-thread.ts', import.meta.url), { workerData: { nice: this.nice } });
       worker.unref();
       const lost = (error: Error) => {
         if (this.worker === started) this.worker = undefined;
