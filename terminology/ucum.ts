@@ -70,8 +70,8 @@ function baseCode(exponents: Record<string, number>): string {
   return parts.length > 0 ? parts.join('.') : '1';
 }
 
-/** Floating-point noise from the factor chain (37.50000000000006) is cut at 12 significant digits. */
-function clean(value: number): number {
+/** Floating-point noise from a factor chain (37.50000000000006) is cut at 12 significant digits. */
+export function withoutFloatNoise(value: number): number {
   return Number(value.toPrecision(12));
 }
 
@@ -82,7 +82,7 @@ function clean(value: number): number {
 export function canonicalQuantity(value: number, code: string): { value: number; code: string } | undefined {
   const canonical = canonicalOf(code);
   if (!canonical) return undefined;
-  return { value: clean(canonical.a * value + canonical.b), code: canonical.code };
+  return { value: withoutFloatNoise(canonical.a * value + canonical.b), code: canonical.code };
 }
 
 /** Converts between commensurable UCUM units; undefined when either unit is invalid or they differ in dimension. */
@@ -91,7 +91,7 @@ export function convertUcum(value: number, from: string, to: string): number | u
   const source = canonicalOf(from);
   const target = canonicalOf(to);
   if (!source || !target || source.code !== target.code) return undefined;
-  return clean((source.a * value + source.b - target.b) / target.a);
+  return withoutFloatNoise((source.a * value + source.b - target.b) / target.a);
 }
 
 /** True when both units are valid and measure the same dimension. */

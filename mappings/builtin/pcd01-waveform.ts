@@ -1,4 +1,4 @@
-import { convertUcum, normalizeUnit } from '../../terminology/ucum.ts';
+import { convertUcum, normalizeUnit, withoutFloatNoise } from '../../terminology/ucum.ts';
 import { components, field, repetitions, type Hl7Message, type Hl7Segment } from '../hl7/hl7v2-message.ts';
 import type { IssueLocation, MappingIssue } from '../issue.ts';
 import type { MeasurementValue, SampleArrayFacts } from '../measurement.ts';
@@ -52,11 +52,6 @@ function numbersOf(ctx: WaveformContext, row: Hl7Segment): Array<number | undefi
   });
 }
 
-// Float noise from unit conversion (7.999999999999999 ms) is cut at 12 significant digits.
-function clean(value: number): number {
-  return Number(value.toPrecision(12));
-}
-
 function facetName(ctx: WaveformContext, row: Hl7Segment): string {
   const [code, refid] = components(ctx.message, field(row, 3));
   return refid || code || `OBX[${row.occurrence}]`;
@@ -93,7 +88,7 @@ function periodOf(ctx: WaveformContext, row: Hl7Segment, facets: Hl7Segment[], l
     issue(ctx, 'error', 'value', `Waveform ${label}: the ${facetName(ctx, facet)} facet gives ${why}; its samples cannot be placed in time`, facet, value === undefined ? 5 : 6);
     return undefined;
   }
-  return clean(ms);
+  return withoutFloatNoise(ms);
 }
 
 /** Origin and factor from a scale-range facet: raw samples map linearly onto the absolute range. */
@@ -104,7 +99,7 @@ function scaleOf(ctx: WaveformContext, facet: Hl7Segment, label: string): Pick<S
     return {};
   }
   const factor = (highAbsolute - lowAbsolute) / (highScaled - lowScaled);
-  return { origin: clean(lowAbsolute - lowScaled * factor), factor: clean(factor) };
+  return { origin: withoutFloatNoise(lowAbsolute - lowScaled * factor), factor: withoutFloatNoise(factor) };
 }
 
 /** Lower and upper limit from a data-range facet, in the waveform's unit. */

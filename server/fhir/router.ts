@@ -54,6 +54,8 @@ export async function route(ctx: InteractionContext, request: FhirRequest): Prom
  * resolve reads its body whole as before, and route() then reports the routing error.
  */
 export function routeStreamsBody(ctx: InteractionContext, request: FhirRequest): boolean {
+  // Only operations declare streamsBody: other writes (the hot REST path) are not resolved twice.
+  if (!/\$|%24/i.test(request.path)) return false;
   try {
     return resolveRoute(ctx, request).streamsBody === true;
   } catch {

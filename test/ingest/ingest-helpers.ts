@@ -3,7 +3,7 @@ import { loadConfig } from '../../server/config.ts';
 import { createLogger } from '../../server/log.ts';
 import { startServer, type RunningServer } from '../../server/start.ts';
 import { FIXTURES, IPF } from '../mappings/fixture-paths.ts';
-import { fhirRequest, type FhirReply, type TestServer } from '../helpers/test-server.ts';
+import { fhirRequest, startTestServer, type FhirReply, type TestServer } from '../helpers/test-server.ts';
 
 export { FIXTURES, MS_SAMPLES, MS_TEST_INPUT, OMH_TEST_DATA, SHIMMER, readFixture as fixture } from '../mappings/fixture-paths.ts';
 export const IPF_PCD01 = path.join(IPF, 'pcd01');
@@ -38,6 +38,13 @@ export async function registerDevice(fhir: Fhir, patientId: string, deviceId: st
   const patient = await fhir('PUT', `Patient/${patientId}`, { resourceType: 'Patient', id: patientId });
   const device = await fhir('PUT', `Device/${deviceId}`, { resourceType: 'Device', id: deviceId, identifier: [{ system, value }], patient: { reference: `Patient/${patientId}` } });
   if (patient.status >= 300 || device.status >= 300) throw new Error(`registration failed: ${patient.text} ${device.text}`);
+}
+
+/** A PGlite server for ingestion alone (provenance and risk scoring off) with one BLE device (MAC `AA-BB-…`) registered to a patient. */
+export async function startIngestServer(patientId: string, deviceId: string, mac: string): Promise<TestServer> {
+  const s = await startTestServer('pglite', { PROVENANCE: 'off', RISK_SCORING: 'off' });
+  await registerDevice(s.fhir, patientId, deviceId, BLE_MAC_SYSTEM, mac);
+  return s;
 }
 
 export async function count(fhir: Fhir, query: string): Promise<number> {

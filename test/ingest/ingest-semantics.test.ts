@@ -2,13 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setIngestProvenanceHook, type IngestCommitPlan, type IngestSource } from '../../server/ingest/provenance-hook.ts';
 import { postgresAvailable } from '../helpers/postgres.ts';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
-import { BLE_MAC_SYSTEM, count, entryStatuses, fixture, hr, ingest, IPF_PCD01, outcomeText, readings, registerDevice, search, totals } from './ingest-helpers.ts';
+import { BLE_MAC_SYSTEM, count, entryStatuses, fixture, hr, ingest, IPF_PCD01, outcomeText, readings, registerDevice, search, startIngestServer, totals } from './ingest-helpers.ts';
 
 describe('$ingest semantics (PGlite)', () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer('pglite', { PROVENANCE: 'off', RISK_SCORING: 'off' });
-    await registerDevice(s.fhir, 'sem-p', 'sem-d', BLE_MAC_SYSTEM, 'AA-BB-CC-00-11-01');
+    s = await startIngestServer('sem-p', 'sem-d', 'AA-BB-CC-00-11-01');
   }, 60_000);
   afterAll(async () => s?.close());
 

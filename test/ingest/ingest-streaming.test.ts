@@ -3,7 +3,7 @@ import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/test-server.ts';
-import { BLE_MAC_SYSTEM, count, entryStatuses, hr, ingest, outcomeText, readingLines, registerDevice, totals } from './ingest-helpers.ts';
+import { BLE_MAC_SYSTEM, count, entryStatuses, hr, ingest, outcomeText, readingLines, registerDevice, startIngestServer, totals } from './ingest-helpers.ts';
 
 interface Reply {
   status: number;
@@ -58,8 +58,7 @@ const located = (entry: any) => ({ fullUrl: entry.fullUrl, location: entry.respo
 describe('$ingest reads its body as a stream', () => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer('pglite', { PROVENANCE: 'off', RISK_SCORING: 'off' });
-    await registerDevice(s.fhir, 'stream-p', 'stream-d', BLE_MAC_SYSTEM, 'AA-BB-CC-00-44-01');
+    s = await startIngestServer('stream-p', 'stream-d', 'AA-BB-CC-00-44-01');
   }, 60_000);
   afterAll(async () => s?.close());
 
