@@ -2,6 +2,7 @@ import { newResourceId } from '../store/new-resource-id.ts';
 import type { DeviceIdentity } from '../../mappings/map-payloads.ts';
 import type { DeviceFacts } from '../../mappings/measurement.ts';
 import type { FhirServices } from '../fhir/context.ts';
+import { statementName } from '../store/statement-names.ts';
 import type { Queryable } from '../store/database.ts';
 import type { WriteOperation } from '../store/repository.ts';
 import { claimKeys } from './ingest-keys.ts';
@@ -38,6 +39,13 @@ interface Found {
 
 const deviceKey = (facts: DeviceFacts) => `${facts.identifier.system}|${facts.identifier.value}`;
 
+const FIND_BY_IDENTIFIER = `SELECT t.system, t.code, r.id, p.target_type, p.target_id
+   FROM idx_token t
+   JOIN resource r ON r.rid = t.rid AND r.type = $4 AND NOT r.deleted
+   LEFT JOIN idx_reference p ON p.rid = r.rid AND p.pid = $5
+  WHERE t.pid = $1 AND (t.code, t.system) IN (SELECT * FROM unnest($2::text[], $3::text[]))
+  ORDER BY r.rid`;
+
 /** Live resources of a type by one identifier each, with their `patient` reference (Device) from the index. */
 async function findByIdentifier(tx: Queryable, services: FhirServices, type: 'Device' | 'Patient', identifiers: Array<{ system: string; value: string }>): Promise<Map<string, Found>> {
   const found = new Map<string, Found>();
@@ -45,13 +53,9 @@ async function findByIdentifier(tx: Queryable, services: FhirServices, type: 'De
   const identifierPid = services.paramIds.pid(type, 'identifier');
   const patientPid = type === 'Device' ? services.paramIds.pid('Device', 'patient') : undefined;
   const { rows } = await tx.query<{ system: string; code: string; id: string; target_type: string | null; target_id: string | null }>(
-    `SELECT t.system, t.code, r.id, p.target_type, p.target_id
-       FROM idx_token t
-       JOIN resource r ON r.rid = t.rid AND r.type = $4 AND NOT r.deleted
-       LEFT JOIN idx_reference p ON p.rid = r.rid AND p.pid = $5
-      WHERE t.pid = $1 AND (t.code, t.system) IN (SELECT * FROM unnest($2::text[], $3::text[]))
-      ORDER BY r.rid`,
+    FIND_BY_IDENTIFIER,
     [identifierPid, identifiers.map((i) => i.value), identifiers.map((i) => i.system), type, patientPid ?? -1],
+    statementName(FIND_BY_IDENTIFIER),
   );
   for (const row of rows) {
     const key = `${row.system}|${row.code}`;

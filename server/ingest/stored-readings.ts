@@ -3,6 +3,7 @@ import type { FhirServices } from '../fhir/context.ts';
 import { BulkRows, type BulkColumn } from '../store/bulk-column.ts';
 import { rowsSource } from '../store/bulk-insert.ts';
 import type { Queryable } from '../store/database.ts';
+import { statementName } from '../store/statement-names.ts';
 
 /** An Observation already stored for a reading. */
 export interface StoredReading {
@@ -30,12 +31,11 @@ export async function storedReadings(tx: Queryable, services: FhirServices, keys
   const stored = new Map<number, StoredReading>();
   if (keys.length === 0) return stored;
   const source = rowsSource(tx, 3, KEY_COLUMNS, new BulkRows(keys.map((key, i) => [key, ids[i], i])));
-  const { rows } = await tx.query<{ ord: number; id: string; version: number; deleted: boolean; last_updated: Date; content?: string | null }>(
-    // LATERAL … LIMIT 1 keeps each look-up an index probe: joined plainly (on the id or the
+  // LATERAL … LIMIT 1 keeps each look-up an index probe: joined plainly (on the id or the
     // computed rid), the planner hashed the whole resource table — 20 ms per 2,500 readings at
     // 50,000 stored, growing with the table. Token rows exist only for live resources (a
     // deletion removes them), so the first one names a live Observation.
-    `SELECT k.ord, c.id, c.version, c.deleted, c.last_updated${withContent ? ', v.content' : ''}
+  const sql = `SELECT k.ord, c.id, c.version, c.deleted, c.last_updated${withContent ? ', v.content' : ''}
        FROM (${source.sql}) AS k
        LEFT JOIN LATERAL (SELECT r.rid, r.deleted FROM resource r WHERE r.type = 'Observation' AND r.id = k.id LIMIT 1) AS r ON true
        CROSS JOIN LATERAL (
@@ -46,8 +46,11 @@ export async function storedReadings(tx: Queryable, services: FhirServices, keys
                   END,
                   r.rid)
           LIMIT 1) AS c
-       ${withContent ? 'LEFT JOIN resource_version v ON v.rid = c.rid AND v.version = c.version' : ''}`,
+       ${withContent ? 'LEFT JOIN resource_version v ON v.rid = c.rid AND v.version = c.version' : ''}`;
+  const { rows } = await tx.query<{ ord: number; id: string; version: number; deleted: boolean; last_updated: Date; content?: string | null }>(
+    sql,
     [services.paramIds.pid('Observation', 'identifier'), INGEST_IDENTIFIER_SYSTEM, ...source.params],
+    statementName(sql),
   );
   for (const row of rows) {
     stored.set(row.ord, { id: row.id, version: row.version, deleted: row.deleted, lastUpdated: row.last_updated.toISOString(), ...(row.content ? { content: row.content } : {}) });

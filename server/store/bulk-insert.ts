@@ -27,11 +27,16 @@ export function rowsSource(tx: Queryable, firstParam: number, columns: readonly 
   return { sql: jsonRowsSelect(firstParam, columns), params: [jsonRows(columns, rows)] };
 }
 
-/** Inserts rows into `table`: by COPY when the batch is large enough and the engine takes COPY, else from rowsSource. */
+/** Whether `rows` go in by COPY: the batch is large enough and the engine takes COPY. */
+export function usesCopy(tx: Queryable, rows: BulkRows): boolean {
+  return tx.copyRows !== undefined && rows.count >= COPY_FROM_ROWS;
+}
+
+/** Inserts rows into `table`: by COPY where usesCopy, else from rowsSource. */
 export async function insertRows(tx: Queryable, table: string, columns: readonly BulkColumn[], rows: BulkRows): Promise<void> {
   if (rows.count === 0) return;
-  if (tx.copyRows && rows.count >= COPY_FROM_ROWS) {
-    await tx.copyRows(table, columns, rows);
+  if (usesCopy(tx, rows)) {
+    await tx.copyRows!(table, columns, rows);
     return;
   }
   const source = rowsSource(tx, 1, columns, rows);

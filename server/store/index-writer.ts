@@ -1,7 +1,6 @@
 import { INDEX_TABLES, type IndexRows, type IndexTable } from '../fhir/search/index/index-rows.ts';
 import { BulkRows, type BulkColumn, type ColumnType } from './bulk-column.ts';
-import type { Queryable } from './database.ts';
-import { insertRows } from './bulk-insert.ts';
+import type { WriteStatement } from './write-statement.ts';
 
 /** Columns per index table after rid, in IndexRows tuple order. */
 const COLUMNS: Record<IndexTable, Array<[string, ColumnType]>> = {
@@ -32,10 +31,10 @@ const TABLE_COLUMNS = Object.fromEntries(
 ) as Record<IndexTable, BulkColumn[]>;
 
 /**
- * Writes index rows of many resources with one statement per table (bulk-insert.ts): a
- * transaction of a thousand Observations costs ten statements, not thousands.
+ * Adds the index rows of many resources to a write statement, one insert per table (a
+ * transaction of a thousand Observations inserts into ten tables, not thousands of times).
  */
-export async function writeIndexRows(tx: Queryable, entries: Array<{ rid: number; rows: IndexRows }>): Promise<void> {
+export function addIndexRows(statement: WriteStatement, entries: Array<{ rid: number; rows: IndexRows }>): void {
   for (const table of INDEX_TABLES) {
     const rows: Array<readonly unknown[]> = [];
     const rids: number[] = [];
@@ -45,11 +44,11 @@ export async function writeIndexRows(tx: Queryable, entries: Array<{ rid: number
         rids.push(rid);
       }
     }
-    await insertRows(tx, `idx_${table}`, TABLE_COLUMNS[table], new BulkRows(rows, rids));
+    statement.insert(`idx_${table}`, TABLE_COLUMNS[table], new BulkRows(rows, rids));
   }
 }
 
-export async function deleteIndexRows(tx: Queryable, rids: number[]): Promise<void> {
-  if (rids.length === 0) return;
-  for (const table of INDEX_TABLES) await tx.query(`DELETE FROM idx_${table} WHERE rid = ANY($1::int8[])`, [rids]);
+/** Adds the deletion of the resources' current index rows (they are being replaced or deleted). */
+export function addIndexDeletions(statement: WriteStatement, rids: number[]): void {
+  for (const table of INDEX_TABLES) statement.deleteWhereIn(`idx_${table}`, 'rid', 'int8', rids);
 }

@@ -3,7 +3,7 @@ import { extractIndexRows, type QuantityCanonicalizer } from '../fhir/search/ind
 import type { IndexRows } from '../fhir/search/index/index-rows.ts';
 import type { SearchParameterRegistry } from '../fhir/search/definitions/search-parameters.ts';
 import type { Database, Queryable } from './database.ts';
-import { deleteIndexRows, writeIndexRows } from './index-writer.ts';
+import { addIndexDeletions, addIndexRows } from './index-writer.ts';
 import type { SearchParamIds } from './search-param-ids.ts';
 import { storedJson } from './stored-json.ts';
 import { VersionConflictError } from './write-errors.ts';
@@ -11,6 +11,8 @@ import type { StatisticsKeeper } from './statistics-keeper.ts';
 import { GroupCommit } from './group-commit.ts';
 import { BulkRows, type BulkColumn } from './bulk-column.ts';
 import { insertRows, rowsSource } from './bulk-insert.ts';
+import { WriteStatement } from './write-statement.ts';
+import { statementName } from './statement-names.ts';
 
 export type WriteAction = 'create' | 'update' | 'delete';
 
@@ -62,6 +64,11 @@ const VERSION_COLUMNS: BulkColumn[] = [
 const OUTBOX_COLUMNS: BulkColumn[] = [
   { name: 'seq', type: 'int8' }, { name: 'commit_id', type: 'int8' }, { name: 'rid', type: 'int8' }, { name: 'type', type: 'text' },
   { name: 'id', type: 'text' }, { name: 'version', type: 'int4' }, { name: 'action', type: 'text' }, { name: 'last_updated', type: 'timestamptz' },
+];
+/** An outbox event before it is numbered: `ord` is its place in the commit. */
+const OUTBOX_EVENT_COLUMNS: BulkColumn[] = [
+  { name: 'ord', type: 'int4' }, { name: 'rid', type: 'int8' }, { name: 'type', type: 'text' }, { name: 'id', type: 'text' },
+  { name: 'version', type: 'int4' }, { name: 'action', type: 'text' }, { name: 'last_updated', type: 'timestamptz' },
 ];
 const NEW_RESOURCE_COLUMNS: BulkColumn[] = [{ name: 't', type: 'text' }, { name: 'i', type: 'text' }];
 const RESOURCE_UPDATE_COLUMNS: BulkColumn[] = [{ name: 'rid', type: 'int8' }, { name: 'version', type: 'int4' }, { name: 'last_updated', type: 'timestamptz' }, { name: 'deleted', type: 'bool' }];
@@ -161,12 +168,10 @@ export class Repository {
       // Creates alone take a plain INSERT: ON CONFLICT costs a speculative insertion per row (about
       // 2 µs of PostgreSQL's time each, measured), and a create's id is one nobody else can hold.
       const racing = toInsert.some((x) => x.op.action === 'update');
-      const { rows } = await tx.query<{ rid: number; type: string; id: string }>(
-        `INSERT INTO resource (type, id, version, last_updated, deleted)
+      const sql = `INSERT INTO resource (type, id, version, last_updated, deleted)
          SELECT t, i, 1, $1::timestamptz, false FROM (${source.sql}) AS u
-         ${racing ? 'ON CONFLICT (type, id) DO NOTHING ' : ''}RETURNING rid, type, id`,
-        [lastUpdated, ...source.params],
-      );
+         ${racing ? 'ON CONFLICT (type, id) DO NOTHING ' : ''}RETURNING rid, type, id`;
+      const { rows } = await tx.query<{ rid: number; type: string; id: string }>(sql, [lastUpdated, ...source.params], statementName(sql));
       const inserted = new Map(rows.map((row) => [`${row.type}/${row.id}`, row.rid]));
       const raced: Array<{ type: string; id: string }> = [];
       for (const { op, index } of toInsert) {
@@ -226,17 +231,16 @@ export class Repository {
       results.push({ type: op.type, id: op.id, rid, version, lastUpdated, json, resource: op.resource, action: live ? 'update' : 'create', created: !live });
     });
 
-    if (resourceUpdates.length > 0) {
-      const source = rowsSource(tx, 1, RESOURCE_UPDATE_COLUMNS, new BulkRows(resourceUpdates));
-      await tx.query(
-        `UPDATE resource AS r SET version = u.version, last_updated = u.last_updated, deleted = u.deleted
-           FROM (${source.sql}) AS u WHERE r.rid = u.rid`,
-        source.params,
-      );
-    }
-    await insertRows(tx, 'resource_version', VERSION_COLUMNS, new BulkRows(versionRows));
-    await deleteIndexRows(tx, reindexed);
-    await writeIndexRows(tx, newIndex);
+    const statement = new WriteStatement(tx);
+    statement.updateFrom(
+      RESOURCE_UPDATE_COLUMNS,
+      new BulkRows(resourceUpdates),
+      (source) => `UPDATE resource AS r SET version = u.version, last_updated = u.last_updated, deleted = u.deleted FROM (${source}) AS u WHERE r.rid = u.rid`,
+    );
+    statement.insert('resource_version', VERSION_COLUMNS, new BulkRows(versionRows));
+    addIndexDeletions(statement, reindexed);
+    addIndexRows(statement, newIndex);
+    await statement.run();
     return results;
   }
 
@@ -244,9 +248,6 @@ export class Repository {
   private async appendOutbox(tx: Queryable, results: CommittedWrite[]): Promise<void> {
     const events = results.filter((result) => result.action !== 'none');
     if (events.length === 0) return;
-    if (this.db.kind === 'postgres') await tx.query('SELECT pg_advisory_xact_lock($1)', [COMMIT_ORDER_LOCK]);
-    const { rows } = await tx.query<{ seq: number }>(`SELECT nextval('outbox_seq') AS seq FROM generate_series(1, $1::int)`, [events.length]);
-    const seqs = rows.map((row) => row.seq);
     // The writes of one commit share a handful of times: each is turned back into milliseconds once.
     const millis = new Map<string, number>();
     const msOf = (iso: string) => {
@@ -254,8 +255,24 @@ export class Repository {
       if (ms === undefined) millis.set(iso, (ms = Date.parse(iso)));
       return ms;
     };
+    if (this.db.kind === 'postgres') {
+      const rows = new BulkRows(events.map((e, i) => [i + 1, e.rid, e.type, e.id, e.version, e.action, msOf(e.lastUpdated)]));
+      const source = rowsSource(tx, 3, OUTBOX_EVENT_COLUMNS, rows);
+      // Lock, numbering, events and wake-up in one round trip (they were four). The numbers are
+      // drawn after the lock is held: each row of the cross join needs the lock's row first, and a
+      // cross join of generate_series emits its rows, hence draws its numbers, in ordinal order.
+      const sql = `WITH commit_order AS MATERIALIZED (SELECT pg_advisory_xact_lock($1), pg_notify('outbox', '')),
+              numbered AS MATERIALIZED (SELECT ord, nextval('outbox_seq') AS seq FROM commit_order, generate_series(1, $2::int) AS ord)
+         INSERT INTO outbox (seq, commit_id, rid, type, id, version, action, last_updated)
+         SELECT n.seq, min(n.seq) OVER (), e.rid, e.type, e.id, e.version, e.action, e.last_updated
+           FROM (${source.sql}) AS e JOIN numbered n ON n.ord = e.ord`;
+      await tx.query(sql, [COMMIT_ORDER_LOCK, events.length, ...source.params], statementName(sql));
+      return;
+    }
+    // PGlite: one process owns the database, so there is no other committer to order against.
+    const { rows } = await tx.query<{ seq: number }>(`SELECT nextval('outbox_seq') AS seq FROM generate_series(1, $1::int)`, [events.length]);
+    const seqs = rows.map((row) => row.seq);
     const outboxRows = events.map((e, i) => [seqs[i], seqs[0], e.rid, e.type, e.id, e.version, e.action, msOf(e.lastUpdated)]);
     await insertRows(tx, 'outbox', OUTBOX_COLUMNS, new BulkRows(outboxRows));
-    if (this.db.kind === 'postgres') await tx.query(`NOTIFY outbox`);
   }
 }

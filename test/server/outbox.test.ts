@@ -86,6 +86,38 @@ describe('transactional outbox', () => {
     }
   });
 
+  it('numbers each commit’s events consecutively, in write order, under concurrent commits (postgres)', async (t) => {
+    if (!(await postgresAvailable())) return t.skip();
+    const s = await startTestServer('postgres');
+    try {
+      const bundle = (n: number) => ({
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: Array.from({ length: 6 }, (_, i) => ({
+          request: { method: 'PUT', url: `Observation/c${n}-${i}` },
+          resource: { resourceType: 'Observation', id: `c${n}-${i}`, status: 'final', code: { text: `c${n}` } },
+        })),
+      });
+      for (let round = 0; round < 3; round++) {
+        const replies = await Promise.all(Array.from({ length: 8 }, (_, n) => s.fhir('POST', '', bundle(round * 8 + n))));
+        expect(replies.map((reply) => reply.status)).toEqual(Array(8).fill(200));
+      }
+      const { rows } = await s.server.services.db.query<{ seq: number; commit_id: number; id: string }>(`SELECT seq, commit_id, id FROM outbox WHERE type = 'Observation' ORDER BY seq`);
+      expect(rows).toHaveLength(24 * 6);
+      const commits = new Map<number, typeof rows>();
+      for (const row of rows) commits.set(row.commit_id, [...(commits.get(row.commit_id) ?? []), row]);
+      expect(commits.size).toBe(24);
+      for (const [commitId, events] of commits) {
+        // No other commit's event between them: the numbers were drawn under the commit-order lock.
+        expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => commitId + i));
+        const bundleOf = events[0].id.split('-')[0];
+        expect(events.map((e) => e.id)).toEqual(events.map((_, i) => `${bundleOf}-${i}`));
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
   const backends = ['pglite', 'postgres'] as const;
   for (const backend of backends) {
     it(`loses no acknowledged write and no event across kill -9 in a write stream (${backend})`, async (t) => {

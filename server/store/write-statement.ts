@@ -1,0 +1,60 @@
+import type { BulkColumn, BulkRows } from './bulk-column.ts';
+import { rowsSource, usesCopy } from './bulk-insert.ts';
+import type { Queryable } from './database.ts';
+import { statementName } from './statement-names.ts';
+
+/**
+ * The row changes of one write — resource updates, version rows, index deletions and
+ * insertions — sent as one SQL statement of data-modifying CTEs instead of one statement each.
+ * A one-reading $ingest or a REST update otherwise paid about a dozen round trips
+ * (ten index-table deletions alone for an update), each a parse, a plan and a wait; on a
+ * small write those, not the rows, were most of its time.
+ *
+ * All sub-statements of one statement see the same snapshot and none sees another's changes,
+ * so deleting a resource's old index rows and inserting its new ones in the same statement is
+ * exact: the DELETE finds only the rows that were there before.
+ *
+ * Large batches on an engine with COPY (PGlite) still go through COPY, after the statement, so a
+ * deletion never meets the rows copied in.
+ */
+export class WriteStatement {
+  private readonly parts: string[] = [];
+  private readonly params: unknown[] = [];
+  private readonly copies: Array<{ table: string; columns: readonly BulkColumn[]; rows: BulkRows }> = [];
+
+  constructor(private readonly tx: Queryable) {}
+
+  insert(table: string, columns: readonly BulkColumn[], rows: BulkRows): void {
+    if (rows.count === 0) return;
+    if (usesCopy(this.tx, rows)) {
+      this.copies.push({ table, columns, rows });
+      return;
+    }
+    const source = rowsSource(this.tx, this.params.length + 1, columns, rows);
+    this.params.push(...source.params);
+    this.parts.push(`INSERT INTO ${table} (${columns.map((column) => column.name).join(', ')}) ${source.sql}`);
+  }
+
+  /** UPDATE table AS alias SET … FROM (rows) AS u WHERE …: `statement` gets the rows' SELECT. */
+  updateFrom(columns: readonly BulkColumn[], rows: BulkRows, statement: (source: string) => string): void {
+    if (rows.count === 0) return;
+    const source = rowsSource(this.tx, this.params.length + 1, columns, rows);
+    this.params.push(...source.params);
+    this.parts.push(statement(source.sql));
+  }
+
+  /** DELETE FROM table WHERE column = ANY(values): `values` travel as one array parameter. */
+  deleteWhereIn(table: string, column: string, type: 'int8', values: readonly number[]): void {
+    if (values.length === 0) return;
+    this.params.push(values);
+    this.parts.push(`DELETE FROM ${table} WHERE ${column} = ANY($${this.params.length}::${type}[])`);
+  }
+
+  async run(): Promise<void> {
+    if (this.parts.length > 0) {
+      const sql = this.parts.length === 1 ? this.parts[0]! : `WITH ${this.parts.map((part, index) => `w${index} AS (${part})`).join(',\n')}\nSELECT 1`;
+      await this.tx.query(sql, this.params, statementName(sql));
+    }
+    for (const { table, columns, rows } of this.copies) await this.tx.copyRows!(table, columns, rows);
+  }
+}
