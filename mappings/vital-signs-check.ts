@@ -24,55 +24,71 @@ function hasValue(element: Json): boolean {
 }
 
 /**
+ * The issues found in one Observation. A class rather than a `report` closure per call: this
+ * check runs for every reading, and each function built per call also paid for being named
+ * (tsx keeps function names).
+ */
+class VitalIssues {
+  readonly found: MappingIssue[] = [];
+
+  constructor(private readonly at: IssueLocation) {}
+
+  report(severity: MappingIssue['severity'], code: MappingIssue['code'], diagnostics: string, expression: string): void {
+    this.found.push({ severity, code, diagnostics, location: { ...this.at, expression } });
+  }
+}
+
+/**
  * Checks an Observation against the R4 vital-signs profile family the way the HL7 validator
  * applies it: keyed on the LOINC code (R4 says Observations with these codes SHALL conform), not
  * on what the mapping intended. Also checks UCUM validity of every Quantity and LOINC sanity of
  * blood-pressure components. Issues name the FHIRPath of the offending element.
  */
 export function checkVitalSigns(observation: Observation, at: IssueLocation): MappingIssue[] {
-  const issues: MappingIssue[] = [];
+  const issues = new VitalIssues(at);
   const obs = observation as Json;
-  const report = (severity: MappingIssue['severity'], code: MappingIssue['code'], diagnostics: string, expression: string) =>
-    issues.push({ severity, code, diagnostics, location: { ...at, expression } });
+  const codes = loincCodes(obs.code);
+  let vital: VitalSign | undefined;
+  for (const code of codes) {
+    vital = vitalByLoinc(code);
+    if (vital?.profile) break;
+    vital = undefined;
+  }
 
-  checkQuantityUnits(obs, report);
-  const vitals = loincCodes(obs.code)
-    .map((code) => vitalByLoinc(code))
-    .filter((vital): vital is VitalSign => !!vital?.profile);
-  if (vitals.length === 0) return issues;
-  const vital = vitals[0]!;
+  checkQuantityUnits(obs, vital !== undefined, issues);
+  if (!vital) return issues.found;
   const profile = vital.profile!.split('/').pop();
 
   const categories = Array.isArray(obs.category) ? (obs.category as Json[]) : [];
   if (!categories.some((concept) => codings(concept).some((coding) => coding.system === OBSERVATION_CATEGORY_SYSTEM && coding.code === 'vital-signs'))) {
-    report('error', 'required', `Profile ${profile}: category vital-signs (${OBSERVATION_CATEGORY_SYSTEM}) is required`, 'Observation.category');
+    issues.report('error', 'required', `Profile ${profile}: category vital-signs (${OBSERVATION_CATEGORY_SYSTEM}) is required`, 'Observation.category');
   }
-  if (!obs.subject) report('information', 'incomplete', `Profile ${profile}: subject is required; the server must resolve it from the Device's patient`, 'Observation.subject');
-  if (!obs.effectiveDateTime && !obs.effectivePeriod) report('error', 'required', `Profile ${profile}: effective[x] is required`, 'Observation.effective');
+  if (!obs.subject) issues.report('information', 'incomplete', `Profile ${profile}: subject is required; the server must resolve it from the Device's patient`, 'Observation.subject');
+  if (!obs.effectiveDateTime && !obs.effectivePeriod) issues.report('error', 'required', `Profile ${profile}: effective[x] is required`, 'Observation.effective');
   if (typeof obs.effectiveDateTime === 'string' && obs.effectiveDateTime.length < 8) {
-    report('error', 'value', `Profile ${profile} (vs-1): effectiveDateTime must be at least a full date`, 'Observation.effective');
+    issues.report('error', 'value', `Profile ${profile} (vs-1): effectiveDateTime must be at least a full date`, 'Observation.effective');
   }
 
   if (vital.components) {
-    checkComponents(obs, vital, report);
-    return issues;
+    checkComponents(obs, vital, issues);
+    return issues.found;
   }
   if (obs.valueQuantity === undefined) {
     const other = Object.keys(obs).find((key) => key.startsWith('value'));
-    if (other) report('warning', 'business-rule', `Profile ${profile}: value must be a Quantity, found ${other}`, `Observation.${other}`);
-    else if (!obs.dataAbsentReason && !obs.component && !obs.hasMember) report('error', 'required', `Profile ${profile} (vs-2): a value or dataAbsentReason is required`, 'Observation.value');
-    return issues;
+    if (other) issues.report('warning', 'business-rule', `Profile ${profile}: value must be a Quantity, found ${other}`, `Observation.${other}`);
+    else if (!obs.dataAbsentReason && !obs.component && !obs.hasMember) issues.report('error', 'required', `Profile ${profile} (vs-2): a value or dataAbsentReason is required`, 'Observation.value');
+    return issues.found;
   }
   const quantity = obs.valueQuantity as Json;
-  if (quantity.system !== UCUM_SYSTEM) report('error', 'value', `Profile ${profile}: valueQuantity.system must be ${UCUM_SYSTEM}`, 'Observation.value.ofType(Quantity).system');
-  if (quantity.value === undefined) report('error', 'required', `Profile ${profile}: valueQuantity.value is required`, 'Observation.value.ofType(Quantity).value');
+  if (quantity.system !== UCUM_SYSTEM) issues.report('error', 'value', `Profile ${profile}: valueQuantity.system must be ${UCUM_SYSTEM}`, 'Observation.value.ofType(Quantity).system');
+  if (quantity.value === undefined) issues.report('error', 'required', `Profile ${profile}: valueQuantity.value is required`, 'Observation.value.ofType(Quantity).value');
   if (!vital.units.includes(quantity.code)) {
-    report('error', 'code-invalid', `Profile ${profile}: unit '${quantity.code}' is not allowed (expected ${vital.units.join(' | ')})`, 'Observation.value.ofType(Quantity).code');
+    issues.report('error', 'code-invalid', `Profile ${profile}: unit '${quantity.code}' is not allowed (expected ${vital.units.join(' | ')})`, 'Observation.value.ofType(Quantity).code');
   }
-  return issues;
+  return issues.found;
 }
 
-function checkComponents(obs: Json, vital: VitalSign, report: (s: MappingIssue['severity'], c: MappingIssue['code'], d: string, e: string) => void): void {
+function checkComponents(obs: Json, vital: VitalSign, issues: VitalIssues): void {
   const profile = vital.profile!.split('/').pop();
   const components = Array.isArray(obs.component) ? (obs.component as Json[]) : [];
   const allowed = new Set((vital.components ?? []).map((component) => component.loinc).filter(Boolean));
@@ -81,40 +97,40 @@ function checkComponents(obs: Json, vital: VitalSign, report: (s: MappingIssue['
       if (allowed.has(code)) continue;
       const known = vitalByLoinc(code) ?? componentByLoinc(code)?.vital;
       const name = known ? ` (${known.display})` : '';
-      report('warning', 'code-invalid', `Profile ${profile}: component LOINC ${code}${name} is not a ${vital.display} component`, `Observation.component[${index}].code`);
+      issues.report('warning', 'code-invalid', `Profile ${profile}: component LOINC ${code}${name} is not a ${vital.display} component`, `Observation.component[${index}].code`);
     }
     if (!hasValue(component) && !component.dataAbsentReason) {
-      report('error', 'required', `Profile ${profile} (vs-3): component needs a value or dataAbsentReason`, `Observation.component[${index}]`);
+      issues.report('error', 'required', `Profile ${profile} (vs-3): component needs a value or dataAbsentReason`, `Observation.component[${index}]`);
     }
     const quantity = component.valueQuantity as Json | undefined;
     if (quantity && quantity.code !== vital.unit && allowed.size > 0 && loincCodes(component.code).some((code) => allowed.has(code))) {
-      report('error', 'code-invalid', `Profile ${profile}: component unit '${quantity.code}' must be ${vital.unit}`, `Observation.component[${index}].value.ofType(Quantity).code`);
+      issues.report('error', 'code-invalid', `Profile ${profile}: component unit '${quantity.code}' must be ${vital.unit}`, `Observation.component[${index}].value.ofType(Quantity).code`);
     }
   });
   for (const required of vital.components ?? []) {
     if (!required.required || !required.loinc) continue;
     if (!components.some((component) => loincCodes(component.code).includes(required.loinc!))) {
-      report('error', 'required', `Profile ${profile}: component ${required.loinc} (${required.display}) is required`, 'Observation.component');
+      issues.report('error', 'required', `Profile ${profile}: component ${required.loinc} (${required.display}) is required`, 'Observation.component');
     }
   }
 }
 
-function checkQuantityUnits(obs: Json, report: (s: MappingIssue['severity'], c: MappingIssue['code'], d: string, e: string) => void): void {
-  const check = (quantity: Json | undefined, expression: string, vitalsBinding: boolean) => {
-    if (!quantity || quantity.code === undefined) return;
-    if (quantity.system === UCUM_SYSTEM && !isValidUcum(String(quantity.code))) {
-      report('error', 'code-invalid', `'${quantity.code}' is not a valid UCUM code`, `${expression}.code`);
-    } else if (vitalsBinding && !VITALS_COMMON_UNITS.has(quantity.code)) {
-      report('warning', 'code-invalid', `Unit '${quantity.code}' is outside the required vital-signs unit value set ucum-vitals-common`, `${expression}.code`);
-    }
-  };
-  check(obs.valueQuantity, 'Observation.value.ofType(Quantity)', false);
-  const isVital = loincCodes(obs.code).some((code) => vitalByLoinc(code)?.profile);
+function checkQuantityUnit(quantity: Json | undefined, expression: string, vitalsBinding: boolean, issues: VitalIssues): void {
+  if (!quantity || quantity.code === undefined) return;
+  if (quantity.system === UCUM_SYSTEM && !isValidUcum(String(quantity.code))) {
+    issues.report('error', 'code-invalid', `'${quantity.code}' is not a valid UCUM code`, `${expression}.code`);
+  } else if (vitalsBinding && !VITALS_COMMON_UNITS.has(quantity.code)) {
+    issues.report('warning', 'code-invalid', `Unit '${quantity.code}' is outside the required vital-signs unit value set ucum-vitals-common`, `${expression}.code`);
+  }
+}
+
+function checkQuantityUnits(obs: Json, isVital: boolean, issues: VitalIssues): void {
+  checkQuantityUnit(obs.valueQuantity, 'Observation.value.ofType(Quantity)', false, issues);
   if (Array.isArray(obs.component)) {
-    (obs.component as Json[]).forEach((component, index) => check(component.valueQuantity, `Observation.component[${index}].value.ofType(Quantity)`, isVital));
+    (obs.component as Json[]).forEach((component, index) => checkQuantityUnit(component.valueQuantity, `Observation.component[${index}].value.ofType(Quantity)`, isVital, issues));
   }
   const sampled = obs.valueSampledData as Json | undefined;
   if (sampled?.origin?.system === UCUM_SYSTEM && sampled.origin.code !== undefined && !isValidUcum(String(sampled.origin.code))) {
-    report('error', 'code-invalid', `'${sampled.origin.code}' is not a valid UCUM code`, 'Observation.value.ofType(SampledData).origin.code');
+    issues.report('error', 'code-invalid', `'${sampled.origin.code}' is not a valid UCUM code`, 'Observation.value.ofType(SampledData).origin.code');
   }
 }

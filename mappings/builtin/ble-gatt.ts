@@ -102,12 +102,6 @@ function normalize(payload: PayloadInput): NormalizeResult {
   } else if (payload.context?.receivedAt) fallback = payload.context.receivedAt;
   const zone = zoneFromGateway(gatewayTime, payload.context?.timeZone);
 
-  const warned = new Set<string>();
-  const warnOnce = (diagnostics: string) => {
-    if (warned.has(diagnostics)) return;
-    warned.add(diagnostics);
-    issues.push({ severity: 'warning', code: 'incomplete', diagnostics, location: { source: 'payload', path: '$.value' } });
-  };
   const measurements: Measurement[] = [];
   for (const reading of readings) {
     let start = fallback;
@@ -117,9 +111,9 @@ function normalize(payload: PayloadInput): NormalizeResult {
       if (!placed) throw new PayloadError(`Device time ${time.year}-${time.month}-${time.day} ${time.hours}:${time.minutes}:${time.seconds} is not a valid date-time`, '$.value', 'value');
       start = placed.value;
       if (reading.timeOffsetMinutes) start = shiftMinutes(start, reading.timeOffsetMinutes, zone);
-      if (!zone) warnOnce('Device time has no UTC offset and none was given (timeZone or an offset on timestamp); read as UTC');
+      if (!zone) warnOnce(issues, 'Device time has no UTC offset and none was given (timeZone or an offset on timestamp); read as UTC');
     } else if (time || reading.clockNotSet) {
-      warnOnce(`${characteristic.name}: device time unknown or clock not set; using the gateway or reception time`);
+      warnOnce(issues, `${characteristic.name}: device time unknown or clock not set; using the gateway or reception time`);
     }
     if (!start) throw new PayloadError(`${characteristic.name} carries no time stamp; 'timestamp' is required`, '$.timestamp', 'required');
     const measurement: Measurement = { type: reading.type, start, device, values: reading.values, source: { source: 'payload', path: '$.value' } };
@@ -132,6 +126,12 @@ function normalize(payload: PayloadInput): NormalizeResult {
     measurements.push(measurement);
   }
   return { measurements, issues };
+}
+
+/** A warning about the payload's value, once per payload. A module function, not a closure per payload: tsx names each closure it builds. */
+function warnOnce(issues: MappingIssue[], diagnostics: string): void {
+  if (issues.some((issue) => issue.diagnostics === diagnostics)) return;
+  issues.push({ severity: 'warning', code: 'incomplete', diagnostics, location: { source: 'payload', path: '$.value' } });
 }
 
 function shiftMinutes(dateTime: string, minutes: number, zone: string | undefined): string {

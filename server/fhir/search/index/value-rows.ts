@@ -100,8 +100,24 @@ function addToken(rows: IndexRows, pid: number, value: any, type: string, system
 }
 
 /** Token text (display, CodeableConcept.text) is stored normalized: only :text reads it. */
+/**
+ * Normalized token texts by their text. Codings repeat their displays across resources (every
+ * heart-rate reading says "Heart rate" three times), and Unicode normalization of each was about
+ * 2 % of device-ingest CPU. Short texts only, and emptied when full, so it stays small.
+ */
+const normalizedTexts = new Map<string, string>();
+const MAX_NORMALIZED_TEXTS = 2_000;
+const MAX_CACHED_TEXT = 64;
+
 function textOf(text: unknown): string | null {
-  return typeof text === 'string' && text.length > 0 ? normalizeString(text.slice(0, MAX_INDEXED_STRING)) : null;
+  if (typeof text !== 'string' || text.length === 0) return null;
+  if (text.length > MAX_CACHED_TEXT) return normalizeString(text.slice(0, MAX_INDEXED_STRING));
+  let normalized = normalizedTexts.get(text);
+  if (normalized === undefined) {
+    if (normalizedTexts.size >= MAX_NORMALIZED_TEXTS) normalizedTexts.clear();
+    normalizedTexts.set(text, (normalized = normalizeString(text)));
+  }
+  return normalized;
 }
 
 function pushString(rows: IndexRows, pid: number, text: unknown): void {
