@@ -4,20 +4,24 @@ import type { WindowVersion } from './anchor-window.ts';
 export interface HeldVersion {
   rid: number;
   version: number;
-  json: string;
+  /** The stored JSON's UTF-8 bytes: a view into its batch's buffer. */
+  bytes: Buffer;
   /** Key subject (key-subject.ts), computed on the main thread from the resource as written. */
   subject: string;
 }
 
 /**
- * The versions of one commit as one message: numbers in arrays, the stored JSON texts joined by
- * newlines (compact JSON has none outside its strings, where they are escaped), subjects by index.
- * A copy of one long string and a few arrays, not of thousands of small objects.
+ * The versions of one commit as one message: numbers in arrays, the stored JSON texts' UTF-8
+ * bytes back to back in one buffer that is transferred, not copied (`ends[i]` is where version
+ * i's bytes end), subjects by index. Not a joined string: a commit's 2 MB of text as one string
+ * was allocated twice in each heap (joined, received, split and joined again to hash it), as
+ * large objects the old generation's collector then had to mark; bytes stay off both heaps.
  */
 export interface HeldBatch {
   rids: number[];
   versions: number[];
-  jsons: string;
+  bytes: ArrayBuffer;
+  ends: number[];
   subjects: string[];
   subjectOf: number[];
 }

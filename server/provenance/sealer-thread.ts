@@ -29,20 +29,21 @@ lowerThreadPriority((workerData as { nice?: number } | undefined)?.nice ?? 0);
 const key = (rid: number, version: number) => `${rid}/${version}`;
 
 function hold(batch: HeldBatch): void {
-  const jsons = batch.jsons.split('\n');
-  // Should a text ever hold a raw newline, the batch is not kept: the consumer then reads it back.
-  if (jsons.length !== batch.rids.length) return;
-  const versions: HeldVersion[] = jsons.map((json, i) => ({ rid: batch.rids[i], version: batch.versions[i], json, subject: batch.subjects[batch.subjectOf[i]] }));
-  for (const version of versions) {
-    const k = key(version.rid, version.version);
-    if (held.has(k)) continue;
-    held.set(k, version);
-    heldBytes += version.json.length;
+  const all = Buffer.from(batch.bytes);
+  let start = 0;
+  for (let i = 0; i < batch.rids.length; i++) {
+    const end = batch.ends[i]!;
+    const k = key(batch.rids[i]!, batch.versions[i]!);
+    if (!held.has(k)) {
+      held.set(k, { rid: batch.rids[i]!, version: batch.versions[i]!, bytes: all.subarray(start, end), subject: batch.subjects[batch.subjectOf[i]!]! });
+      heldBytes += end - start;
+    }
+    start = end;
   }
   for (const [k, version] of held) {
     if (heldBytes <= MAX_HELD_BYTES) break;
     held.delete(k);
-    heldBytes -= version.json.length;
+    heldBytes -= version.bytes.length;
   }
 }
 
@@ -51,7 +52,7 @@ function take(rid: number, version: number): HeldVersion | undefined {
   const found = held.get(k);
   if (found) {
     held.delete(k);
-    heldBytes -= found.json.length;
+    heldBytes -= found.bytes.length;
   }
   return found;
 }
@@ -60,12 +61,12 @@ function hash(id: number, versions: VersionToHash[], contents: Array<{ json: str
   const found = contents ?? versions.map((v) => take(v.rid, v.version));
   // Taken even after a miss, so a batch read from the database leaves nothing behind to pile up.
   if (found.some((entry) => entry === undefined)) return { id, missing: true };
+  // Held versions arrived as bytes; contents read from the database are texts.
+  const bytesOf = contents ? utf8Views(contents.map((entry) => entry.json)) : (i: number) => (found[i] as HeldVersion).bytes;
   const salts = randomBytes(SALT_BYTES * versions.length);
   const leaves = Buffer.alloc(32 * versions.length);
   const subjects: string[] = new Array(versions.length);
   const hashed: Array<{ rid: number; version: RecentLeaf['version'] }> = new Array(versions.length);
-  const texts = found.map((entry) => entry!.json);
-  const bytesOf = utf8Views(texts);
   versions.forEach((v, i) => {
     const bytes = bytesOf(i);
     const salt = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);

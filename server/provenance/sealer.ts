@@ -14,6 +14,13 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+/** A buffer with `more` bytes of room past `used`, holding the first `used` bytes of `buffer`. */
+function grown(buffer: Buffer, used: number, more: number): Buffer {
+  const larger = Buffer.allocUnsafeSlow(Math.max(buffer.length * 2, used + more));
+  buffer.copy(larger, 0, 0, used);
+  return larger;
+}
+
 /**
  * The CPU and memory side of the provenance pipeline, on a thread of its own (sealer-thread.ts):
  * the content of every committed version goes there right after COMMIT, is salted and hashed
@@ -42,22 +49,38 @@ export class Sealer {
 
   /** Hands over the versions a transaction committed (called from the repository's committed event). */
   hold(results: readonly CommittedWrite[]): void {
-    const batch: HeldBatch = { rids: [], versions: [], jsons: '', subjects: [], subjectOf: [] };
+    const rids: number[] = [];
+    const versions: number[] = [];
+    const subjects: string[] = [];
+    const subjectOf: number[] = [];
     const jsons: string[] = [];
+    let size = 0;
     const subjectIndex = new Map<string, number>();
     for (const result of results) {
       if (result.json === undefined || result.resource === undefined || result.action === 'none') continue;
       const subject = this.subjects.of(result.type, result.id, result.resource);
       let index = subjectIndex.get(subject);
-      if (index === undefined) subjectIndex.set(subject, (index = batch.subjects.push(subject) - 1));
-      batch.rids.push(result.rid);
-      batch.versions.push(result.version);
-      batch.subjectOf.push(index);
+      if (index === undefined) subjectIndex.set(subject, (index = subjects.push(subject) - 1));
+      rids.push(result.rid);
+      versions.push(result.version);
+      subjectOf.push(index);
       jsons.push(result.json);
+      // Exact for ASCII, which stored JSON nearly always is; a longer UTF-8 text is measured.
+      size += result.json.length;
     }
     if (jsons.length === 0) return;
-    batch.jsons = jsons.join('\n');
-    void this.post({ kind: 'hold', batch }).catch(() => undefined);
+    let buffer: Buffer = Buffer.allocUnsafeSlow(size);
+    const ends: number[] = new Array(jsons.length);
+    let end = 0;
+    for (let i = 0; i < jsons.length; i++) {
+      const json = jsons[i]!;
+      if (buffer.length - end < 3 * json.length && end + Buffer.byteLength(json) > buffer.length) buffer = grown(buffer, end, Buffer.byteLength(json));
+      end += buffer.write(json, end);
+      ends[i] = end;
+    }
+    // Its own ArrayBuffer (allocUnsafeSlow, never the shared pool), so it can be transferred.
+    const batch: HeldBatch = { rids, versions, bytes: buffer.buffer as ArrayBuffer, ends, subjects, subjectOf };
+    void this.post({ kind: 'hold', batch }, [batch.bytes]).catch(() => undefined);
   }
 
   /**
@@ -122,8 +145,8 @@ export class Sealer {
     return reply;
   }
 
-  private async post(request: SealerRequest): Promise<void> {
-    (await this.thread()).postMessage(request);
+  private async post(request: SealerRequest, transfer?: ArrayBuffer[]): Promise<void> {
+    (await this.thread()).postMessage(request, transfer);
   }
 
   private thread(): Promise<Worker> {

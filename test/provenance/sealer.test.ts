@@ -9,8 +9,8 @@ import type { CommittedWrite } from '../../server/store/repository.ts';
 
 const BASE = 'http://localhost/fhir';
 
-function observation(i: number, patient: string): CommittedWrite {
-  const resource = { resourceType: 'Observation', id: `o${i}`, status: 'final', code: { text: 'heart rate' }, subject: { reference: `Patient/${patient}` }, valueQuantity: { value: 60 + i } };
+function observation(i: number, patient: string, text = 'heart rate'): CommittedWrite {
+  const resource = { resourceType: 'Observation', id: `o${i}`, status: 'final', code: { text }, subject: { reference: `Patient/${patient}` }, valueQuantity: { value: 60 + i } };
   return { type: 'Observation', id: `o${i}`, rid: 100 + i, version: 1, lastUpdated: '2026-01-01T00:00:00.000Z', json: JSON.stringify({ ...resource, meta: { versionId: '1' } }), resource, action: 'create', created: true };
 }
 
@@ -19,7 +19,8 @@ describe('provenance sealer thread', () => {
   afterAll(() => sealer.close());
 
   it('hashes what it was handed at commit, and seals the window as buildAnchorWindow would', async () => {
-    const writes = [observation(1, 'a'), observation(2, 'b'), observation(3, 'a'), { ...observation(4, 'b'), action: 'none' as const }];
+    // Multi-byte text in the middle of the batch: its UTF-8 bytes outgrow the room sized by characters.
+    const writes = [observation(1, 'a'), observation(2, 'b', `Herzfrequenz – ${'心拍数💓'.repeat(40)}`), observation(3, 'a'), { ...observation(4, 'b'), action: 'none' as const }];
     sealer.hold(writes);
     const toHash = writes.slice(0, 3).map((w) => ({ rid: w.rid, version: w.version, type: w.type, id: w.id, generated: false }));
     const hashed = await sealer.hash(toHash);
