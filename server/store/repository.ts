@@ -73,6 +73,23 @@ const OUTBOX_EVENT_COLUMNS: BulkColumn[] = [
 const NEW_RESOURCE_COLUMNS: BulkColumn[] = [{ name: 't', type: 'text' }, { name: 'i', type: 'text' }];
 const RESOURCE_UPDATE_COLUMNS: BulkColumn[] = [{ name: 'rid', type: 'int8' }, { name: 'version', type: 'int4' }, { name: 'last_updated', type: 'timestamptz' }, { name: 'deleted', type: 'bool' }];
 
+/** Commits with fewer outbox events than this append them in their write statement (Repository.writeIn). */
+const OUTBOX_IN_WRITE_STATEMENT = 32;
+
+function outboxEvents(results: CommittedWrite[]): CommittedWrite[] {
+  return results.filter((result) => result.action !== 'none');
+}
+
+/** ISO times as Unix milliseconds: the writes of one commit share a handful of times, each parsed once. */
+function isoMillis(): (iso: string) => number {
+  const millis = new Map<string, number>();
+  return (iso) => {
+    let ms = millis.get(iso);
+    if (ms === undefined) millis.set(iso, (ms = Date.parse(iso)));
+    return ms;
+  };
+}
+
 /** Serializes commits' outbox sequence numbers so seq order equals commit order (PostgreSQL). */
 const COMMIT_ORDER_LOCK = 7_341_002;
 
@@ -93,7 +110,7 @@ export class Repository {
     private readonly canonicalize?: QuantityCanonicalizer,
   ) {
     this.events.setMaxListeners(100);
-    this.groupCommit = new GroupCommit(db, (tx, item) => this.writeIn(tx, item.operations, item.indexed), (tx, results) => this.appendOutbox(tx, results));
+    this.groupCommit = new GroupCommit(db, (tx, item, finishing) => this.writeIn(tx, item.operations, item.indexed, finishing), (tx, results) => this.appendOutbox(tx, results));
   }
 
   indexRows(type: string, resource: Record<string, any>): IndexRows {
@@ -120,9 +137,7 @@ export class Repository {
   /** Writes inside a caller's transaction (transaction bundles); the caller calls committed() after COMMIT. */
   async writeInTransaction(tx: Queryable, operations: WriteOperation[]): Promise<CommittedWrite[]> {
     const indexed = operations.map((op) => (op.resource ? this.indexRows(op.type, op.resource) : undefined));
-    const results = await this.writeIn(tx, operations, indexed);
-    await this.appendOutbox(tx, results);
-    return results;
+    return this.writeIn(tx, operations, indexed, true);
   }
 
   committed(results: CommittedWrite[]): void {
@@ -150,7 +165,8 @@ export class Repository {
     return current;
   }
 
-  private async writeIn(tx: Queryable, operations: WriteOperation[], indexed: Array<IndexRows | undefined>): Promise<CommittedWrite[]> {
+  /** With `outbox`, also appends the outbox events (the last thing before COMMIT: see appendOutbox). */
+  private async writeIn(tx: Queryable, operations: WriteOperation[], indexed: Array<IndexRows | undefined>, outbox: boolean): Promise<CommittedWrite[]> {
     const now = Date.now();
     const keyed = operations.filter((op) => op.action !== 'create');
     const current = await this.lockCurrent(tx, keyed);
@@ -240,39 +256,51 @@ export class Repository {
     statement.insert('resource_version', VERSION_COLUMNS, new BulkRows(versionRows));
     addIndexDeletions(statement, reindexed);
     addIndexRows(statement, newIndex);
+    // A small commit's events go in the same statement, a round trip fewer. Not a large one's:
+    // the commit-order lock would then be held while its thousands of index rows go in.
+    const events = outbox ? outboxEvents(results) : [];
+    const together = events.length > 0 && events.length < OUTBOX_IN_WRITE_STATEMENT;
+    if (together) statement.add((firstParam) => this.outboxInsert(tx, firstParam, events));
     await statement.run();
+    if (outbox && !together) await this.appendOutbox(tx, results);
     return results;
   }
 
   /** Outbox events for what a transaction wrote, last thing before COMMIT (under the commit-order lock). */
   private async appendOutbox(tx: Queryable, results: CommittedWrite[]): Promise<void> {
-    const events = results.filter((result) => result.action !== 'none');
+    const events = outboxEvents(results);
     if (events.length === 0) return;
-    // The writes of one commit share a handful of times: each is turned back into milliseconds once.
-    const millis = new Map<string, number>();
-    const msOf = (iso: string) => {
-      let ms = millis.get(iso);
-      if (ms === undefined) millis.set(iso, (ms = Date.parse(iso)));
-      return ms;
-    };
-    if (this.db.kind === 'postgres') {
-      const rows = new BulkRows(events.map((e, i) => [i + 1, e.rid, e.type, e.id, e.version, e.action, msOf(e.lastUpdated)]));
-      const source = rowsSource(tx, 3, OUTBOX_EVENT_COLUMNS, rows);
-      // Lock, numbering, events and wake-up in one round trip (they were four). The numbers are
-      // drawn after the lock is held: each row of the cross join needs the lock's row first, and a
-      // cross join of generate_series emits its rows, hence draws its numbers, in ordinal order.
-      const sql = `WITH commit_order AS MATERIALIZED (SELECT pg_advisory_xact_lock($1), pg_notify('outbox', '')),
-              numbered AS MATERIALIZED (SELECT ord, nextval('outbox_seq') AS seq FROM commit_order, generate_series(1, $2::int) AS ord)
+    if (this.db.kind === 'pglite' && events.length >= OUTBOX_IN_WRITE_STATEMENT) {
+      // PGlite takes large batches by COPY. One process owns the database: no other committer to order against.
+      const { rows } = await tx.query<{ seq: number }>(`SELECT nextval('outbox_seq') AS seq FROM generate_series(1, $1::int)`, [events.length]);
+      const seqs = rows.map((row) => row.seq);
+      const msOf = isoMillis();
+      const outboxRows = events.map((e, i) => [seqs[i], seqs[0], e.rid, e.type, e.id, e.version, e.action, msOf(e.lastUpdated)]);
+      await insertRows(tx, 'outbox', OUTBOX_COLUMNS, new BulkRows(outboxRows));
+      return;
+    }
+    const { sql, params } = this.outboxInsert(tx, 1, events);
+    await tx.query(sql, params, statementName(sql));
+  }
+
+  /**
+   * One statement that numbers and inserts a commit's events — on PostgreSQL after taking the
+   * commit-order lock, and with the NOTIFY that wakes other processes' consumers (it was four
+   * round trips). The numbers are drawn after the lock is held: each row of the cross join needs
+   * the lock's row first, and a cross join of generate_series emits its rows, hence draws its
+   * numbers, in ordinal order.
+   */
+  private outboxInsert(tx: Queryable, firstParam: number, events: CommittedWrite[]): { sql: string; params: unknown[] } {
+    const msOf = isoMillis();
+    const rows = new BulkRows(events.map((e, i) => [i + 1, e.rid, e.type, e.id, e.version, e.action, msOf(e.lastUpdated)]));
+    const locked = this.db.kind === 'postgres';
+    const count = firstParam + (locked ? 1 : 0);
+    const source = rowsSource(tx, count + 1, OUTBOX_EVENT_COLUMNS, rows);
+    const sql = `WITH ${locked ? `commit_order AS MATERIALIZED (SELECT pg_advisory_xact_lock($${firstParam}), pg_notify('outbox', '')),` : ''}
+              numbered AS MATERIALIZED (SELECT ord, nextval('outbox_seq') AS seq FROM ${locked ? 'commit_order, ' : ''}generate_series(1, $${count}::int) AS ord)
          INSERT INTO outbox (seq, commit_id, rid, type, id, version, action, last_updated)
          SELECT n.seq, min(n.seq) OVER (), e.rid, e.type, e.id, e.version, e.action, e.last_updated
            FROM (${source.sql}) AS e JOIN numbered n ON n.ord = e.ord`;
-      await tx.query(sql, [COMMIT_ORDER_LOCK, events.length, ...source.params], statementName(sql));
-      return;
-    }
-    // PGlite: one process owns the database, so there is no other committer to order against.
-    const { rows } = await tx.query<{ seq: number }>(`SELECT nextval('outbox_seq') AS seq FROM generate_series(1, $1::int)`, [events.length]);
-    const seqs = rows.map((row) => row.seq);
-    const outboxRows = events.map((e, i) => [seqs[i], seqs[0], e.rid, e.type, e.id, e.version, e.action, msOf(e.lastUpdated)]);
-    await insertRows(tx, 'outbox', OUTBOX_COLUMNS, new BulkRows(outboxRows));
+    return { sql, params: [...(locked ? [COMMIT_ORDER_LOCK] : []), events.length, ...source.params] };
   }
 }

@@ -43,6 +43,13 @@ export class WriteStatement {
     this.parts.push(statement(source.sql));
   }
 
+  /** Any other statement, its parameters numbered from the `firstParam` it is given. */
+  add(build: (firstParam: number) => { sql: string; params: unknown[] }): void {
+    const built = build(this.params.length + 1);
+    this.params.push(...built.params);
+    this.parts.push(built.sql);
+  }
+
   /** DELETE FROM table WHERE column = ANY(values): `values` travel as one array parameter. */
   deleteWhereIn(table: string, column: string, type: 'int8', values: readonly number[]): void {
     if (values.length === 0) return;
