@@ -5,7 +5,8 @@ import { statementName } from './statement-names.ts';
 
 /**
  * The row changes of one write — resource updates, version rows, index deletions and
- * insertions — sent as one SQL statement of data-modifying CTEs instead of one statement each.
+ * insertions, and a small commit's outbox events (repository.ts) — sent as one SQL statement of
+ * data-modifying CTEs instead of one statement each.
  * A one-reading $ingest or a REST update otherwise paid about a dozen round trips
  * (ten index-table deletions alone for an update), each a parse, a plan and a wait; on a
  * small write those, not the rows, were most of its time.
