@@ -1,6 +1,6 @@
 import type { Logger } from '../log.ts';
 import type { Database } from './database.ts';
-import type { Repository } from './repository.ts';
+import type { CommittedWrite, Repository } from './repository.ts';
 
 export interface OutboxEvent {
   seq: number;
@@ -135,7 +135,16 @@ export class Outbox {
     let position = -1;
     const waiters: Array<{ target: number; resolve: () => void }> = [];
     const onCommit = () => wake?.();
-    this.repository.events.on('committed', onCommit);
+    // A commit of this process that holds none of the types the consumer waits for cannot change
+    // what it does next: its events are passed over at the next wake (another commit, drained(),
+    // the idle poll) rather than each costing a read and a cursor write. On PGlite those statements
+    // ran in the one database thread after every commit, ahead of the next request's.
+    const onLocalCommit = (results: readonly CommittedWrite[]) => {
+      const types = options.only?.();
+      if (types && !results.some((result) => types.includes(result.type))) return;
+      wake?.();
+    };
+    this.repository.events.on('committed', onLocalCommit);
     let unlisten: (() => Promise<void>) | undefined;
     const sleep = (ms: number) =>
       new Promise<void>((resolve) => {
@@ -209,7 +218,7 @@ export class Outbox {
       stop: async () => {
         stopped = true;
         wake?.();
-        this.repository.events.off('committed', onCommit);
+        this.repository.events.off('committed', onLocalCommit);
         await loop;
         await unlisten?.().catch(() => undefined);
         this.consumers.delete(consumer);
