@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig } from './config.ts';
 import { createLogger } from './log.ts';
 import { startServer } from './start.ts';
+import { DataDirInUseError } from './store/data-dir-lock.ts';
 
 let config;
 try {
@@ -31,6 +32,10 @@ try {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
 } catch (error) {
+  if (error instanceof DataDirInUseError) {
+    process.stderr.write(`${error.message}\n`);
+    process.exit(2);
+  }
   log.fatal({ err: error }, 'could not start');
   process.exit(1);
 }

@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { typeModel } from '../conformance/type-model.ts';
@@ -23,6 +22,7 @@ import { migrate } from './store/migrate.ts';
 import { openDatabase } from './store/open-database.ts';
 import { Outbox } from './store/outbox.ts';
 import { Repository } from './store/repository.ts';
+import { lockDataDir } from './store/data-dir-lock.ts';
 import { SearchParamIds } from './store/search-param-ids.ts';
 import { StatisticsKeeper } from './store/statistics-keeper.ts';
 
@@ -37,26 +37,33 @@ export interface RunningServer {
 
 /** Composition root: database, migrations, definitions, write path, HTTP. */
 export async function startServer(config: Config, log: Logger = createLogger(config.LOG_LEVEL)): Promise<RunningServer> {
+  // Before the port: a second `npm start` on the same data should hear that, not EADDRINUSE.
+  const releaseDataDir = lockDataDir(config.DATA_DIR);
   // Listen first: with PORT=0 the port (and so the default BASE_URL) is only known once bound.
   const server = http.createServer();
   server.on('request', startingHandler);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.PORT, config.HOST, () => resolve());
-  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.PORT, config.HOST, () => resolve());
+    });
+  } catch (error) {
+    releaseDataDir();
+    throw error;
+  }
   const port = (server.address() as AddressInfo).port;
   if (config.BASE_URL === `http://localhost:0/fhir`) config = { ...config, BASE_URL: `http://localhost:${port}/fhir` };
   try {
-    return await startOn(server, port, config, log);
+    return await startOn(server, port, config, log, releaseDataDir);
   } catch (error) {
     server.close();
+    releaseDataDir();
     throw error;
   }
 }
 
-async function startOn(server: Server, port: number, config: Config, log: Logger): Promise<RunningServer> {
+async function startOn(server: Server, port: number, config: Config, log: Logger, releaseDataDir: () => void): Promise<RunningServer> {
   log.info({ config: describeConfig(config) }, 'starting');
-  fs.mkdirSync(config.DATA_DIR, { recursive: true });
   const db = await openDatabase(config);
   const applied = await migrate(db);
   if (applied.length) log.info({ migrations: applied }, 'schema migrated');
@@ -113,6 +120,7 @@ async function startOn(server: Server, port: number, config: Config, log: Logger
       await outbox.stopAll();
       await statistics.stop();
       await db.close();
+      releaseDataDir();
       log.info('stopped');
     })());
   return { url, port, services, outbox, close };

@@ -8,7 +8,7 @@ import { importBytes } from 'ipfs-unixfs-importer';
 import { base32upper } from 'multiformats/bases/base32';
 import { CID } from 'multiformats/cid';
 import { KUBO_V1_IMPORT, type ContentStore } from './content-store.ts';
-import { ProvenanceFailureError } from './errors.ts';
+import { ProvenanceFailureError, ProvenanceUnavailableError } from './errors.ts';
 import { kuboV1ImporterOptions, singleBlockCid } from './unixfs-cid.ts';
 
 /**
@@ -37,7 +37,14 @@ export class EmbeddedContentStore implements ContentStore {
     this.store = new LevelBlockstore(path.join(dataDir, 'blockstore'));
     const legacyDir = path.join(dataDir, 'blocks');
     this.legacy = fs.existsSync(legacyDir) ? new FsBlockstore(legacyDir, { createIfMissing: false }) : undefined;
-    this.opened = Promise.all([this.store.open(), this.legacy?.open()]).then(() => undefined);
+    this.opened = Promise.all([this.store.open(), this.legacy?.open()]).then(
+      () => undefined,
+      (error) => {
+        throw new ProvenanceUnavailableError('content', `the embedded block store in ${dataDir} could not be opened (held by another process?)`, { cause: error });
+      },
+    );
+    // Reported by every use (and retried by the pipeline), not as an unhandled rejection that ends the process.
+    this.opened.catch(() => undefined);
     this.blocks = layered(this.store, this.legacy);
   }
 

@@ -50,3 +50,41 @@ describe('requests while the server starts', () => {
     expect(((await served.json()) as { resourceType: string }).resourceType).toBe('CapabilityStatement');
   }, 120_000);
 });
+
+describe('one server per DATA_DIR', () => {
+  const dataDir = tempDir('datadir-lock');
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  it('refuses a second server on a data directory in use, naming the holder; takes over a lock left by a dead process', async () => {
+    const env = { DATA_DIR: dataDir, PROVENANCE: 'off', RISK_SCORING: 'off' };
+    const first = await startChildServer(env);
+    try {
+      const second = await startChildServer(env).then(
+        (server) => ({ server, error: undefined as Error | undefined }),
+        (error: Error) => ({ server: undefined, error }),
+      );
+      await second.server?.kill();
+      expect(second.server, 'the second server must not start').toBeUndefined();
+      expect(second.error!.message).toMatch(/exited with 2/);
+      expect(second.error!.message).toContain(`DATA_DIR ${dataDir} is in use by process ${first.process.pid}`);
+      expect(second.error!.message).not.toMatch(/\n\s+at /);
+      // The first one still serves its data.
+      const reply = await fetch(`${first.url}/metadata`);
+      expect(reply.status).toBe(200);
+    } finally {
+      await first.kill('SIGTERM');
+    }
+    expect(fs.existsSync(`${dataDir}/server.pid`), 'a clean stop removes the lock').toBe(false);
+
+    // kill -9 leaves the lock file behind; the next start takes it over.
+    const killed = await startChildServer(env);
+    await killed.kill('SIGKILL');
+    expect(fs.readFileSync(`${dataDir}/server.pid`, 'utf8').trim()).toBe(String(killed.process.pid));
+    const next = await startChildServer(env);
+    try {
+      expect((await fetch(`${next.url}/metadata`)).status).toBe(200);
+    } finally {
+      await next.kill('SIGTERM');
+    }
+  });
+});
