@@ -121,13 +121,13 @@ export function identifierTime(ingestIdentifier: string): number {
   const slash = ingestIdentifier.indexOf('/', from);
   const time = ingestIdentifier.slice(from, slash < 0 ? undefined : slash);
   // compactInstant's form, YYYYMMDDThhmmss[.sss]Z, read digit by digit (this runs for every reading).
-  const fraction = time.length === 20 && time[15] === '.' ? digitsAt(time, 16, 3) : 0;
+  const fraction = time.length === 20 && time[15] === '.' ? digitsAt(time, 16, 3) : -1;
   const fields = time[8] === 'T' && time.endsWith('Z') && (time.length === 16 || fraction >= 0)
     ? [digitsAt(time, 0, 4), digitsAt(time, 4, 2), digitsAt(time, 6, 2), digitsAt(time, 9, 2), digitsAt(time, 11, 2), digitsAt(time, 13, 2)]
     : undefined;
   if (!fields || fields.some((field) => field < 0)) return Date.parse(time);
   const [year, month, day, hour, minute, second] = fields as [number, number, number, number, number, number];
-  return Date.UTC(year, month - 1, day, hour, minute, second, fraction);
+  return Date.UTC(year, month - 1, day, hour, minute, second, Math.max(fraction, 0));
 }
 
 export function measurementIdentifier(measurement: Measurement): Identifier {
