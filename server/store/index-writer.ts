@@ -50,5 +50,5 @@ export function addIndexRows(statement: WriteStatement, entries: Array<{ rid: nu
 
 /** Adds the deletion of the resources' current index rows (they are being replaced or deleted). */
 export function addIndexDeletions(statement: WriteStatement, rids: number[]): void {
-  for (const table of INDEX_TABLES) statement.deleteWhereIn(`idx_${table}`, 'rid', 'int8', rids);
+  for (const table of INDEX_TABLES) statement.deleteWhereIn(`idx_${table}`, 'rid', rids);
 }

@@ -51,11 +51,11 @@ export class WriteStatement {
     this.parts.push(built.sql);
   }
 
-  /** DELETE FROM table WHERE column = ANY(values): `values` travel as one array parameter. */
-  deleteWhereIn(table: string, column: string, type: 'int8', values: readonly number[]): void {
-    if (values.length === 0) return;
-    this.params.push(values);
-    this.parts.push(`DELETE FROM ${table} WHERE ${column} = ANY($${this.params.length}::${type}[])`);
+  /** DELETE FROM table WHERE column = ANY(ids): the row ids travel as one bigint array parameter. */
+  deleteWhereIn(table: string, column: string, ids: readonly number[]): void {
+    if (ids.length === 0) return;
+    this.params.push(ids);
+    this.parts.push(`DELETE FROM ${table} WHERE ${column} = ANY($${this.params.length}::int8[])`);
   }
 
   async run(): Promise<void> {

@@ -99,9 +99,9 @@ function addToken(rows: IndexRows, pid: number, value: any, type: string, system
   }
 }
 
-/** Token text (display, CodeableConcept.text) is stored normalized: only :text reads it. */
 /**
- * Normalized token texts by their text. Codings repeat their displays across resources (every
+ * Token text (display, CodeableConcept.text) is stored normalized: only :text reads it.
+ * Normalized token texts are kept by their text. Codings repeat their displays across resources (every
  * heart-rate reading says "Heart rate" three times), and Unicode normalization of each was about
  * 2 % of device-ingest CPU. Short texts only, and emptied when full, so it stays small.
  */
