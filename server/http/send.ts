@@ -14,7 +14,10 @@ export function sendFhir(res: Response, response: FhirResponse, format: OutputFo
   let text = 'json' in response.body ? response.body.json : stringifyJson(response.body.resource);
   if (format.pretty) text = stringifyJson(parseJson(text), true);
   res.setHeader('Content-Type', `${format.contentType}; charset=utf-8`);
-  res.setHeader('Content-Length', Buffer.byteLength(text));
+  // Encoded once, here: a large body then waits for the socket as off-heap bytes rather than as a
+  // string the collector copies and promotes while other requests run.
+  const bytes = Buffer.from(text, 'utf8');
+  res.setHeader('Content-Length', bytes.length);
   if (head) res.end();
-  else res.end(text);
+  else res.end(bytes);
 }

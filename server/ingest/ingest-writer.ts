@@ -38,8 +38,7 @@ function ingestKey(observation: Json): string {
   return identifier.value as string;
 }
 
-function subjectKey(observation: Json): string {
-  const subject = observation.subject as Json | undefined;
+function subjectKey(subject: Json | undefined): string {
   if (!subject) return '';
   if (typeof subject.reference === 'string') return `ref:${subject.reference}`;
   return subject.identifier ? `id:${subject.identifier.system}|${subject.identifier.value}` : '';
@@ -78,25 +77,32 @@ export async function writeIngest(
   const unique = [...lastOf.values()].sort((a, b) => a - b);
   const uniqueKeys = unique.map((index) => keys[index]!);
   const ids = uniqueKeys.map((key) => readingIds.idOf(key));
-  // The mapped device and subject, before they become literal references (a retry starts from these).
-  const identityKeys = unique.map((index) => {
-    const observation = observations[index]!.resource as Json;
-    const device = observation.device.identifier as Json;
-    const deviceKey = `${device.system}|${device.value}`;
-    return { deviceKey, patientKey: `${deviceKey}\n${subjectKey(observation)}` };
-  });
+  // The mapped device and subject, before they become literal references (a retry starts from
+  // these). Kept as the mapped elements, not as key strings: a request holds them to its end.
+  const mappedDevices = unique.map((index) => (observations[index]!.resource as Json).device as Json);
+  const mappedSubjects = unique.map((index) => (observations[index]!.resource as Json).subject as Json | undefined);
 
   for (let attempt = 1; ; attempt++) {
     const committed: CommittedWrite[] = [];
     try {
       const result = await db.transaction(async (tx) => {
         const resolved = await resolveIdentities(tx, services, identities, deviceIdentityKey);
+        // One reference text per device and patient, shared by their readings.
+        const deviceReferences = new Map<string, string>();
+        const patientReferences = new Map<string, string>();
         unique.forEach((index, position) => {
           const observation = observations[index]!.resource as Json;
-          const { deviceKey, patientKey } = identityKeys[position]!;
-          const patientId = resolved.patients.get(patientKey);
-          observation.device = { reference: `Device/${resolved.devices.get(deviceKey)}` };
-          if (patientId) observation.subject = { reference: `Patient/${patientId}` };
+          const device = mappedDevices[position]!.identifier as Json;
+          const deviceKey = `${device.system}|${device.value}`;
+          const patientId = resolved.patients.get(`${deviceKey}\n${subjectKey(mappedSubjects[position])}`);
+          let deviceReference = deviceReferences.get(deviceKey);
+          if (deviceReference === undefined) deviceReferences.set(deviceKey, (deviceReference = `Device/${resolved.devices.get(deviceKey)}`));
+          observation.device = { reference: deviceReference };
+          if (patientId) {
+            let patientReference = patientReferences.get(patientId);
+            if (patientReference === undefined) patientReferences.set(patientId, (patientReference = `Patient/${patientId}`));
+            observation.subject = { reference: patientReference };
+          }
         });
 
         const withContent = options.representation || unique.some((index) => observations[index]!.sampled);

@@ -95,7 +95,7 @@ export class Ingestor {
     if (body.kind === 'stream') return this.ingestStream(request, body);
     const resolved = await this.resolveMapping(request.mapping, body);
     if (!('mapping' in resolved)) return reject(400, [resolved]);
-    const mapped = mapRequest(resolved.mapping, payloadsOf(body, request.context));
+    const mapped = mapRequest(resolved.mapping, payloadsOf(body, request.context), { informationIssues: false });
     const source = body.kind === 'text' ? { body: body.text, ...(body.contentType ? { contentType: body.contentType } : {}) } : { body: body.value };
     return this.store(request, resolved, mapped, source);
   }
@@ -121,7 +121,7 @@ export class Ingestor {
         payloads = withFirst(first.payload, split);
       }
       if (!('mapping' in resolved)) return reject(400, [resolved]);
-      const mapped = await mapRequestStream(resolved.mapping, payloads, { stopAtUnreadable: true });
+      const mapped = await mapRequestStream(resolved.mapping, payloads, { stopAtUnreadable: true, informationIssues: false });
       if (mapped.payloads === 0 && received.blank()) return reject(400, [NO_PAYLOAD]);
       // JSON bodies keep being recorded without a content type, as when the HTTP layer parsed them.
       return await this.store(request, resolved, mapped, { body: received.bytes(), ...(body.contentType && !body.json ? { contentType: body.contentType } : {}) });
@@ -136,8 +136,8 @@ export class Ingestor {
   private async store(request: IngestRequest, resolved: ResolvedMapping, mapped: MappedRequest, received: Pick<IngestSource, 'body' | 'contentType'>): Promise<IngestReply> {
     if (mapped.payloads === 0 && !hasErrors(mapped.issues)) return reject(400, [{ severity: 'error', code: 'required', diagnostics: 'The request carries no payload' }]);
     if (hasErrors(mapped.issues)) {
-      // Errors first; notes the server acts on itself (subject resolved from the Device) are left out.
-      const relevant = mapped.issues.filter((issue) => issue.severity !== 'information').sort((a, b) => rank(a) - rank(b));
+      // Errors first (notes the server acts on itself, such as a subject resolved from the Device, were left out in mapping).
+      const relevant = mapped.issues.slice().sort((a, b) => rank(a) - rank(b));
       return reject(statusOf(mapped.issues), relevant.map((issue) => outcomeIssue(issue)));
     }
     const invalid = validationIssues(this.services, mapped.observations);

@@ -39,6 +39,11 @@ export interface MapRequestOptions {
    * without waiting for the rest of its body.
    */
   stopAtUnreadable?: boolean;
+  /**
+   * Keep 'information' issues (default). $ingest never reports them, and a large request would
+   * otherwise hold one per reading (the subject to resolve from the Device) until it commits.
+   */
+  informationIssues?: boolean;
 }
 
 /** One request's mapping results as they come in, payload by payload. */
@@ -65,6 +70,7 @@ class RequestMapping {
     }
     let unreadable = false;
     for (const issue of mapped.issues) {
+      if (issue.severity === 'information' && this.options.informationIssues === false) continue;
       result.issues.push(issue);
       if (issue.severity === 'error' || issue.severity === 'fatal') this.errors++;
       if (isUnreadable(issue)) unreadable = true;

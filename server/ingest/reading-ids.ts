@@ -39,7 +39,23 @@ export class ReadingIds {
     bytes[7] = digest[1];
     bytes[8] = 0x80 | (digest[2] & 0x3f);
     digest.copy(bytes, 9, 3, 10);
-    const hex = bytes.toString('hex');
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    return uuidText(bytes);
   }
+}
+
+const HEX_DIGITS = '0123456789abcdef';
+
+/**
+ * 8-4-4-4-12 hex text of 16 bytes, written as one flat string: a template of hex slices
+ * would keep each id as a tree of nine strings for as long as the request holds it.
+ */
+function uuidText(bytes: Buffer): string {
+  const text = Buffer.allocUnsafe(36);
+  let at = 0;
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) text[at++] = 0x2d;
+    text[at++] = HEX_DIGITS.charCodeAt(bytes[i]! >>> 4);
+    text[at++] = HEX_DIGITS.charCodeAt(bytes[i]! & 0x0f);
+  }
+  return text.toString('latin1', 0, 36);
 }

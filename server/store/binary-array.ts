@@ -130,6 +130,69 @@ export function binaryArray(type: ColumnType, rows: BulkRows, column: number): B
   return writer.buffer.subarray(0, writer.offset);
 }
 
+/** Room one non-NULL element may need, length word included; text reserves its own (writeText). */
+function elementRoom(type: ColumnType, value: unknown): number {
+  switch (type) {
+    case 'text':
+      return 0;
+    case 'numeric':
+      return 16 + String(value).length;
+    case 'bytea':
+      return 4 + (typeof value === 'string' ? value.length : (value as Uint8Array).length);
+    default:
+      return 12;
+  }
+}
+
+/**
+ * A binary array built one element at a time, for values that should not wait in JavaScript
+ * objects until the whole batch is known: a request's index rows are written here as each
+ * resource's rows are extracted, so the tuples die young instead of being promoted with the
+ * request and marked by every major collection until it commits (index-writer.ts).
+ */
+export class BinaryArrayBuilder {
+  private readonly writer: Writer;
+  private readonly write: (writer: Writer, value: unknown) => void;
+  private count = 0;
+  private hasNull = 0;
+
+  constructor(private readonly type: ColumnType, sizeHint = 256) {
+    // Never the shared allocation pool: the buffer is kept while the request's rows are collected.
+    this.writer = new Writer(Buffer.allocUnsafeSlow(20 + sizeHint));
+    this.writer.offset = 20;
+    this.write = ELEMENT[type];
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  add(value: unknown): void {
+    this.count++;
+    if (value === null || value === undefined) {
+      this.hasNull = 1;
+      this.writer.reserve(4);
+      this.writer.int32(-1);
+      return;
+    }
+    this.writer.reserve(elementRoom(this.type, value));
+    this.write(this.writer, value);
+  }
+
+  /** The array so far (header included); adding more afterwards starts from where it ended. */
+  finish(): Buffer {
+    const end = this.writer.offset;
+    this.writer.offset = 0;
+    this.writer.int32(1);
+    this.writer.int32(this.hasNull);
+    this.writer.int32(ELEMENT_OID[this.type]);
+    this.writer.int32(this.count);
+    this.writer.int32(1);
+    this.writer.offset = end;
+    return this.writer.buffer.subarray(0, end);
+  }
+}
+
 function writeInt64(writer: Writer, value: unknown): void {
   if (typeof value === 'number' && Number.isSafeInteger(value)) {
     const high = Math.floor(value / TWO_32);

@@ -1,6 +1,7 @@
 import { binaryArray } from './binary-array.ts';
-import type { BulkColumn, BulkRows } from './bulk-column.ts';
+import { BulkRows, type BulkColumn } from './bulk-column.ts';
 import type { Queryable } from './database.ts';
+import { EncodedRows } from './encoded-rows.ts';
 import { jsonRows, jsonRowsSelect } from './json-rows.ts';
 
 /**
@@ -16,20 +17,21 @@ const COPY_FROM_ROWS = 32;
  * `firstParam`: one binary array per column where the engine takes binary parameters
  * (PostgreSQL, binary-array.ts), else the rows as one jsonb parameter (json-rows.ts).
  */
-export function rowsSource(tx: Queryable, firstParam: number, columns: readonly BulkColumn[], rows: BulkRows): { sql: string; params: unknown[] } {
+export function rowsSource(tx: Queryable, firstParam: number, columns: readonly BulkColumn[], rows: BulkRows | EncodedRows): { sql: string; params: unknown[] } {
   if (tx.binaryArrays) {
     const arrays = columns.map((column, c) => `$${firstParam + c}::${column.type}[]`).join(', ');
     return {
       sql: `SELECT * FROM unnest(${arrays}) AS u(${columns.map((column) => column.name).join(', ')})`,
-      params: columns.map((column, c) => binaryArray(column.type, rows, c)),
+      params: rows instanceof EncodedRows ? rows.finish() : columns.map((column, c) => binaryArray(column.type, rows, c)),
     };
   }
+  if (rows instanceof EncodedRows) throw new Error('binary-encoded rows given to an engine without binary parameters');
   return { sql: jsonRowsSelect(firstParam, columns), params: [jsonRows(columns, rows)] };
 }
 
 /** Whether `rows` go in by COPY: the batch is large enough and the engine takes COPY. */
-export function usesCopy(tx: Queryable, rows: BulkRows): boolean {
-  return tx.copyRows !== undefined && rows.count >= COPY_FROM_ROWS;
+export function usesCopy(tx: Queryable, rows: BulkRows | EncodedRows): rows is BulkRows {
+  return tx.copyRows !== undefined && rows instanceof BulkRows && rows.count >= COPY_FROM_ROWS;
 }
 
 /** Inserts rows into `table`: by COPY where usesCopy, else from rowsSource. */

@@ -1,5 +1,6 @@
 import { INDEX_TABLES, type IndexRows, type IndexTable } from '../fhir/search/index/index-rows.ts';
 import { BulkRows, type BulkColumn, type ColumnType } from './bulk-column.ts';
+import { EncodedRows } from './encoded-rows.ts';
 import type { WriteStatement } from './write-statement.ts';
 
 /** Columns per index table after rid, in IndexRows tuple order. */
@@ -31,20 +32,45 @@ const TABLE_COLUMNS = Object.fromEntries(
 ) as Record<IndexTable, BulkColumn[]>;
 
 /**
- * Adds the index rows of many resources to a write statement, one insert per table (a
- * transaction of a thousand Observations inserts into ten tables, not thousands of times).
+ * The index rows of many resources, for one insert per table (a transaction of a thousand
+ * Observations inserts into ten tables, not thousands of times). Where the engine takes binary
+ * arrays each resource's rows are encoded as they are added, so a large write does not keep
+ * tens of thousands of row tuples alive until its statement is built; elsewhere (PGlite's COPY
+ * and jsonb transports) the tuples are kept.
  */
-export function addIndexRows(statement: WriteStatement, entries: Array<{ rid: number; rows: IndexRows }>): void {
-  for (const table of INDEX_TABLES) {
-    const rows: Array<readonly unknown[]> = [];
-    const rids: number[] = [];
-    for (const { rid, rows: indexRows } of entries) {
-      for (const row of indexRows[table]) {
-        rows.push(row);
-        rids.push(rid);
+export class IndexRowsBatch {
+  private readonly encoded = new Map<IndexTable, EncodedRows>();
+  private readonly kept = new Map<IndexTable, { rows: Array<readonly unknown[]>; rids: number[] }>();
+
+  constructor(private readonly binary: boolean) {}
+
+  add(rid: number, indexRows: IndexRows): void {
+    for (const table of INDEX_TABLES) {
+      const rows: ReadonlyArray<readonly unknown[]> = indexRows[table];
+      if (rows.length === 0) continue;
+      if (this.binary) {
+        let target = this.encoded.get(table);
+        if (!target) this.encoded.set(table, (target = new EncodedRows(TABLE_COLUMNS[table])));
+        for (const row of rows) target.add(rid, row);
+        continue;
+      }
+      let target = this.kept.get(table);
+      if (!target) this.kept.set(table, (target = { rows: [], rids: [] }));
+      for (const row of rows) {
+        target.rows.push(row);
+        target.rids.push(rid);
       }
     }
-    statement.insert(`idx_${table}`, TABLE_COLUMNS[table], new BulkRows(rows, rids));
+  }
+
+  /** One insert per table that got rows, in INDEX_TABLES order. */
+  addTo(statement: WriteStatement): void {
+    for (const table of INDEX_TABLES) {
+      const encoded = this.encoded.get(table);
+      if (encoded) statement.insert(`idx_${table}`, TABLE_COLUMNS[table], encoded);
+      const kept = this.kept.get(table);
+      if (kept) statement.insert(`idx_${table}`, TABLE_COLUMNS[table], new BulkRows(kept.rows, kept.rids));
+    }
   }
 }
 

@@ -3,7 +3,7 @@ import { extractIndexRows, type QuantityCanonicalizer } from '../fhir/search/ind
 import type { IndexRows } from '../fhir/search/index/index-rows.ts';
 import type { SearchParameterRegistry } from '../fhir/search/definitions/search-parameters.ts';
 import type { Database, Queryable } from './database.ts';
-import { addIndexDeletions, addIndexRows } from './index-writer.ts';
+import { addIndexDeletions, IndexRowsBatch } from './index-writer.ts';
 import type { SearchParamIds } from './search-param-ids.ts';
 import { storedJson } from './stored-json.ts';
 import { VersionConflictError } from './write-errors.ts';
@@ -136,8 +136,7 @@ export class Repository {
 
   /** Writes inside a caller's transaction (transaction bundles); the caller calls committed() after COMMIT. */
   async writeInTransaction(tx: Queryable, operations: WriteOperation[]): Promise<CommittedWrite[]> {
-    const indexed = operations.map((op) => (op.resource ? this.indexRows(op.type, op.resource) : undefined));
-    return this.writeIn(tx, operations, indexed, true);
+    return this.writeIn(tx, operations, undefined, true);
   }
 
   committed(results: CommittedWrite[]): void {
@@ -166,7 +165,7 @@ export class Repository {
   }
 
   /** With `outbox`, also appends the outbox events (the last thing before COMMIT: see appendOutbox). */
-  private async writeIn(tx: Queryable, operations: WriteOperation[], indexed: Array<IndexRows | undefined>, outbox: boolean): Promise<CommittedWrite[]> {
+  private async writeIn(tx: Queryable, operations: WriteOperation[], indexed: Array<IndexRows | undefined> | undefined, outbox: boolean): Promise<CommittedWrite[]> {
     const now = Date.now();
     const keyed = operations.filter((op) => op.action !== 'create');
     const current = await this.lockCurrent(tx, keyed);
@@ -202,7 +201,9 @@ export class Repository {
     const versionRows: Array<[rid: number, version: number, lastUpdated: number, method: string, content: string | null]> = [];
     const resourceUpdates: Array<[rid: number, version: number, lastUpdated: number, deleted: boolean]> = [];
     const reindexed: number[] = [];
-    const newIndex: Array<{ rid: number; rows: IndexRows }> = [];
+    const newIndex = new IndexRowsBatch(tx.binaryArrays === true);
+    // Most versions of a write share its time: one text for all of them.
+    const nowIso = new Date(now).toISOString();
 
     operations.forEach((op, index) => {
       const key = `${op.type}/${op.id}`;
@@ -219,7 +220,7 @@ export class Repository {
       const rid = insertedRid ?? existing!.rid;
       const version = existing ? existing.version + 1 : 1;
       const lastUpdatedMs = existing ? Math.max(now, existing.last_updated.getTime() + 1) : now;
-      const lastUpdated = new Date(lastUpdatedMs).toISOString();
+      const lastUpdated = lastUpdatedMs === now ? nowIso : new Date(lastUpdatedMs).toISOString();
       if (op.action === 'delete') {
         versionRows.push([rid, version, lastUpdatedMs, op.method, null]);
         resourceUpdates.push([rid, version, lastUpdatedMs, true]);
@@ -243,7 +244,7 @@ export class Repository {
       } else if (lastUpdatedMs !== now) {
         resourceUpdates.push([rid, version, lastUpdatedMs, false]);
       }
-      newIndex.push({ rid, rows: indexed[index]! });
+      newIndex.add(rid, indexed?.[index] ?? this.indexRows(op.type, op.resource!));
       results.push({ type: op.type, id: op.id, rid, version, lastUpdated, json, resource: op.resource, action: live ? 'update' : 'create', created: !live });
     });
 
@@ -255,7 +256,7 @@ export class Repository {
     );
     statement.insert('resource_version', VERSION_COLUMNS, new BulkRows(versionRows));
     addIndexDeletions(statement, reindexed);
-    addIndexRows(statement, newIndex);
+    newIndex.addTo(statement);
     // A small commit's events go in the same statement, a round trip fewer. Not a large one's:
     // the commit-order lock would then be held while its thousands of index rows go in.
     const events = outbox ? outboxEvents(results) : [];

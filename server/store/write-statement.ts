@@ -1,6 +1,7 @@
 import type { BulkColumn, BulkRows } from './bulk-column.ts';
 import { rowsSource, usesCopy } from './bulk-insert.ts';
 import type { Queryable } from './database.ts';
+import type { EncodedRows } from './encoded-rows.ts';
 import { statementName } from './statement-names.ts';
 
 /**
@@ -25,7 +26,7 @@ export class WriteStatement {
 
   constructor(private readonly tx: Queryable) {}
 
-  insert(table: string, columns: readonly BulkColumn[], rows: BulkRows): void {
+  insert(table: string, columns: readonly BulkColumn[], rows: BulkRows | EncodedRows): void {
     if (rows.count === 0) return;
     if (usesCopy(this.tx, rows)) {
       this.copies.push({ table, columns, rows });

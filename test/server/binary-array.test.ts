@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { binaryArray as encode } from '../../server/store/binary-array.ts';
+import { BinaryArrayBuilder, binaryArray as encode } from '../../server/store/binary-array.ts';
 import { BulkRows, type ColumnType } from '../../server/store/bulk-column.ts';
 
 const binaryArray = (type: ColumnType, values: unknown[]) => encode(type, new BulkRows(values.map((value) => [value])), 0);
@@ -84,5 +84,41 @@ describe.skipIf(!available)('binary array parameters (PostgreSQL)', () => {
     expect(() => binaryArray('numeric', ['12a'])).toThrow(RangeError);
     expect(() => binaryArray('numeric', [Number.NaN])).toThrow(RangeError);
     expect(() => binaryArray('timestamptz', ['yesterday'])).toThrow(RangeError);
+  });
+});
+
+describe('binary arrays built element by element', () => {
+  const built = (type: ColumnType, values: unknown[], sizeHint?: number) => {
+    const builder = new BinaryArrayBuilder(type, sizeHint);
+    for (const value of values) builder.add(value);
+    return builder.finish();
+  };
+
+  it('are byte for byte the arrays encoded from whole columns, through every buffer growth', () => {
+    const cases: Array<[ColumnType, unknown[]]> = [
+      ['text', ['', 'plain', 'ünïcödé ✓ 𝄞', null, 'x'.repeat(70_000), 'é'.repeat(5_000), 'a', ...Array.from({ length: 300 }, (_, i) => `v${i}`)]],
+      ['numeric', ['0', '-0.00', '98.6', '1.50', '1e300', '123456789012345678901234567890.123456789', null, 0.833333333333, 119]],
+      ['int8', [0, -1, 2 ** 40, Number.MAX_SAFE_INTEGER, null, ...Array.from({ length: 500 }, (_, i) => i * 7919)]],
+      ['int4', [0, 7, -2147483648, 2147483647, null]],
+      ['bool', [true, false, null, true]],
+      ['bytea', [Buffer.from('00ff10', 'hex'), 'abcdef', Buffer.alloc(0), null, Buffer.alloc(9_000, 7)]],
+      ['timestamptz', ['2025-01-01T00:00:00.001Z', Date.UTC(2024, 1, 29), Infinity, -Infinity, 'infinity', null]],
+    ];
+    for (const [type, values] of cases) {
+      const whole = binaryArray(type, values);
+      expect(built(type, values, 1).equals(whole), `${type}, starting from one byte`).toBe(true);
+      expect(built(type, values).equals(whole), `${type}, default start`).toBe(true);
+    }
+  });
+
+  it('finish() can be called again after more elements, and an empty builder is an empty array', () => {
+    const builder = new BinaryArrayBuilder('text', 1);
+    expect(builder.finish().equals(binaryArray('text', []))).toBe(true);
+    builder.add('first');
+    expect(builder.finish().equals(binaryArray('text', ['first']))).toBe(true);
+    builder.add(null);
+    builder.add('𝄞'.repeat(40));
+    expect(builder.finish().equals(binaryArray('text', ['first', null, '𝄞'.repeat(40)]))).toBe(true);
+    expect(builder.length).toBe(3);
   });
 });
