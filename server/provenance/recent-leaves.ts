@@ -20,6 +20,12 @@ export class RecentLeaves {
   add(leafNo: number, leaf: RecentLeaf): void {
     this.entries.set(leafNo, leaf);
     this.bytes += leaf.version.bytes.length;
+    // Iterated only when over the bound: a Map iterator starts by skipping the slots of every
+    // entry deleted since the table was last rebuilt, and released windows leave thousands of
+    // them at its front. Starting one per added leaf, with a 30,000-leaf backlog released a
+    // window at a time, cost ~6 µs per leaf in a scratch simulation (664 ms per 100,000 adds,
+    // 15 ms without).
+    if (this.bytes <= this.maxBytes) return;
     for (const [oldest, entry] of this.entries) {
       if (this.bytes <= this.maxBytes) break;
       this.entries.delete(oldest);

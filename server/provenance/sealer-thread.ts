@@ -40,6 +40,7 @@ function hold(batch: HeldBatch): void {
     }
     start = end;
   }
+  if (heldBytes <= MAX_HELD_BYTES) return;
   for (const [k, version] of held) {
     if (heldBytes <= MAX_HELD_BYTES) break;
     held.delete(k);
