@@ -39,8 +39,7 @@ const TABLE_COLUMNS = Object.fromEntries(
  * and jsonb transports) the tuples are kept.
  */
 export class IndexRowsBatch {
-  private readonly encoded = new Map<IndexTable, EncodedRows>();
-  private readonly kept = new Map<IndexTable, { rows: Array<readonly unknown[]>; rids: number[] }>();
+  private readonly tables = new Map<IndexTable, EncodedRows | KeptRows>();
 
   constructor(private readonly binary: boolean) {}
 
@@ -48,29 +47,29 @@ export class IndexRowsBatch {
     for (const table of INDEX_TABLES) {
       const rows: ReadonlyArray<readonly unknown[]> = indexRows[table];
       if (rows.length === 0) continue;
-      if (this.binary) {
-        let target = this.encoded.get(table);
-        if (!target) this.encoded.set(table, (target = new EncodedRows(TABLE_COLUMNS[table])));
-        for (const row of rows) target.add(rid, row);
-        continue;
-      }
-      let target = this.kept.get(table);
-      if (!target) this.kept.set(table, (target = { rows: [], rids: [] }));
-      for (const row of rows) {
-        target.rows.push(row);
-        target.rids.push(rid);
-      }
+      let target = this.tables.get(table);
+      if (!target) this.tables.set(table, (target = this.binary ? new EncodedRows(TABLE_COLUMNS[table]) : new KeptRows()));
+      for (const row of rows) target.add(rid, row);
     }
   }
 
   /** One insert per table that got rows, in INDEX_TABLES order. */
   addTo(statement: WriteStatement): void {
     for (const table of INDEX_TABLES) {
-      const encoded = this.encoded.get(table);
-      if (encoded) statement.insert(`idx_${table}`, TABLE_COLUMNS[table], encoded);
-      const kept = this.kept.get(table);
-      if (kept) statement.insert(`idx_${table}`, TABLE_COLUMNS[table], new BulkRows(kept.rows, kept.rids));
+      const rows = this.tables.get(table);
+      if (rows) statement.insert(`idx_${table}`, TABLE_COLUMNS[table], rows instanceof KeptRows ? new BulkRows(rows.tuples, rows.rids) : rows);
     }
+  }
+}
+
+/** Row tuples kept as they are, each with its resource's rid, for engines without binary arrays. */
+class KeptRows {
+  readonly tuples: Array<readonly unknown[]> = [];
+  readonly rids: number[] = [];
+
+  add(rid: number, tuple: readonly unknown[]): void {
+    this.tuples.push(tuple);
+    this.rids.push(rid);
   }
 }
 
