@@ -1,6 +1,6 @@
 import { compartmentParams } from '../fhir/search/compartments.ts';
 import type { SearchParameterRegistry } from '../fhir/search/definitions/search-parameters.ts';
-import type { Extractor } from '../fhir/search/definitions/typed-node.ts';
+import type { Extractor, NodeVisitor } from '../fhir/search/definitions/typed-node.ts';
 import { referenceParts } from '../fhir/search/values/reference-parts.ts';
 import { SHARED_SUBJECT } from './anchor-window.ts';
 
@@ -13,21 +13,24 @@ import { SHARED_SUBJECT } from './anchor-window.ts';
  */
 export class KeySubjects {
   private readonly extractors = new Map<string, Extractor[]>();
+  private readonly firstPatient: FirstPatient;
 
   constructor(
     private readonly registry: SearchParameterRegistry,
-    private readonly baseUrl: string,
-  ) {}
+    baseUrl: string,
+  ) {
+    this.firstPatient = new FirstPatient(baseUrl);
+  }
 
   of(type: string, id: string, resource: Record<string, unknown>): string {
     if (type === 'Patient') return `Patient/${id}`;
+    // Called twice for every version device ingest writes (its payload's keys, then the sealer):
+    // one visitor, no node list, and a plain `Patient/<id>` reference is returned as it is.
+    const visitor = this.firstPatient;
+    visitor.found = undefined;
     for (const extract of this.extractorsFor(type)) {
-      for (const node of extract(resource)) {
-        const reference = node.type === 'Reference' ? (node.value as { reference?: unknown })?.reference : undefined;
-        if (typeof reference !== 'string') continue;
-        const parts = referenceParts(reference, this.baseUrl);
-        if (parts?.type === 'Patient' && parts.id && !parts.url) return `Patient/${parts.id}`;
-      }
+      extract.each(resource, visitor);
+      if (visitor.found !== undefined) return visitor.found;
     }
     return SHARED_SUBJECT;
   }
@@ -61,5 +64,26 @@ export class KeySubjects {
       this.extractors.set(type, list);
     }
     return list;
+  }
+}
+
+const PATIENT_REFERENCE = /^Patient\/[A-Za-z0-9\-.]{1,64}$/;
+
+/** Keeps the first reference to a Patient of this server among the values visited. */
+class FirstPatient implements NodeVisitor {
+  found: string | undefined;
+
+  constructor(private readonly baseUrl: string) {}
+
+  visit(value: any, type: string): void {
+    if (this.found !== undefined || type !== 'Reference') return;
+    const reference = (value as { reference?: unknown } | undefined)?.reference;
+    if (typeof reference !== 'string') return;
+    if (PATIENT_REFERENCE.test(reference)) {
+      this.found = reference;
+      return;
+    }
+    const parts = referenceParts(reference, this.baseUrl);
+    if (parts?.type === 'Patient' && parts.id && !parts.url) this.found = `Patient/${parts.id}`;
   }
 }

@@ -1,26 +1,23 @@
 import type { Database } from '../store/database.ts';
-import { BulkRows, type BulkColumn } from '../store/bulk-column.ts';
+import { ColumnRows, type BulkColumn } from '../store/bulk-column.ts';
 import { rowsSource } from '../store/bulk-insert.ts';
 import type { OutboxEvent } from '../store/outbox.ts';
 import { SHARED_SUBJECT } from './anchor-window.ts';
 import type { KeySubjects } from './key-subject.ts';
 import type { Sealer } from './sealer.ts';
-import type { VersionToHash } from './sealer-protocol.ts';
+import type { HashReply, VersionsToHash } from './sealer-protocol.ts';
 import { isWindowProvenanceId } from './window-provenance.ts';
 
-/** Leaf rows travel as the write path's rows do (store/bulk-insert.ts). */
+/** Leaf columns as they travel (store/bulk-insert.ts); salt and leaf go as one blob each, cut per row in SQL. */
 const LEAF_COLUMNS: BulkColumn[] = (
-  [['seq', 'int8'], ['rid', 'int8'], ['version', 'int4'], ['type', 'text'], ['id', 'text'], ['salt', 'bytea'], ['leaf', 'bytea'], ['subject', 'text'], ['generated', 'bool'], ['committed', 'timestamptz']] as const
+  [['seq', 'int8'], ['rid', 'int8'], ['version', 'int4'], ['type', 'text'], ['id', 'text'], ['subject', 'text'], ['generated', 'bool'], ['committed', 'timestamptz']] as const
 ).map(([name, type]) => ({ name, type }));
 
-interface VersionRow {
-  seq: number;
-  rid: number;
-  type: string;
-  id: string;
-  version: number;
+/** A batch's versions in outbox order, as columns (what the sealer hashes, plus what the leaf rows need). */
+interface LeafBatch extends VersionsToHash {
+  seqs: number[];
   /** The outbox event's ISO instant, or the stored version's time as read. */
-  last_updated: string | Date;
+  committed: Array<string | Date>;
 }
 
 /**
@@ -33,80 +30,94 @@ interface VersionRow {
  * Returns how many leaves were added.
  */
 export async function recordLeaves(db: Database, subjects: KeySubjects, events: readonly OutboxEvent[], sealer: Sealer): Promise<number> {
-  let rows: VersionRow[] = events.filter((event) => event.action !== 'delete').map((e) => ({ seq: e.seq, rid: e.rid, type: e.type, id: e.id, version: e.version, last_updated: e.lastUpdated }));
-  if (rows.length === 0) return 0;
-  let hashed = await sealer.hash(rows.map(toHash));
+  let batch = eventBatch(events);
+  if (batch.seqs.length === 0) return 0;
+  let hashed = await sealer.hash(batch);
   if (hashed === 'missing') {
     const stored = await storedVersions(db, events);
-    rows = stored;
-    if (rows.length === 0) return 0;
-    hashed = await sealer.hash(
-      rows.map(toHash),
-      stored.map((row) => ({ json: row.content, subject: subjectOf(subjects, row) })),
-    );
+    batch = stored.batch;
+    if (batch.seqs.length === 0) return 0;
+    hashed = await sealer.hash(batch, stored.contents(subjects));
     if (hashed === 'missing') throw new Error('the sealer lost versions it was given');
   }
-  const { salts, leaves, subjects: patients, batch } = hashed;
   let inserted: { added: number; first: number } | undefined;
   try {
-    inserted = await insertLeaves(db, rows, salts, leaves, patients);
+    inserted = await insertLeaves(db, batch, hashed);
   } finally {
     // Numbered only when every row was added (row i is then leaf first + i): a redelivered batch
     // with some leaves already recorded, or a failed insert (retried), is read back for its window.
-    sealer.numbered(batch, inserted?.added === rows.length ? inserted.first : undefined);
+    sealer.numbered(hashed.batch, inserted?.added === batch.seqs.length ? inserted.first : undefined);
   }
   return inserted.added;
 }
 
+function eventBatch(events: readonly OutboxEvent[]): LeafBatch {
+  const batch: LeafBatch = { seqs: [], rids: [], versions: [], types: [], ids: [], generated: [], committed: [] };
+  for (const event of events) if (event.action !== 'delete') addVersion(batch, event.seq, event.rid, event.version, event.type, event.id, event.lastUpdated);
+  return batch;
+}
+
+function addVersion(batch: LeafBatch, seq: number, rid: number, version: number, type: string, id: string, committed: string | Date): void {
+  batch.seqs.push(seq);
+  batch.rids.push(rid);
+  batch.versions.push(version);
+  batch.types.push(type);
+  batch.ids.push(id);
+  batch.generated.push(isGenerated(type, id));
+  batch.committed.push(committed);
+}
+
 /** Inserts the batch's leaf rows: how many were added, and the first leaf number they got. */
-async function insertLeaves(db: Database, rows: VersionRow[], salts: Uint8Array, leaves: Uint8Array, patients: string[]): Promise<{ added: number; first: number }> {
-  const leafRows = rows.map((row, i) => [
-    row.seq, row.rid, row.version, row.type, row.id, salts.subarray(i * 32, (i + 1) * 32), leaves.subarray(i * 32, (i + 1) * 32), patients[i], isGenerated(row), row.last_updated,
-  ]);
-  const source = rowsSource(db, 1, LEAF_COLUMNS, new BulkRows(leafRows));
+async function insertLeaves(db: Database, batch: LeafBatch, hashed: HashReply): Promise<{ added: number; first: number }> {
+  const source = rowsSource(db, 3, LEAF_COLUMNS, new ColumnRows([batch.seqs, batch.rids, batch.versions, batch.types, batch.ids, hashed.subjects, batch.generated, batch.committed]));
   // Leaf numbers continue densely in seq order over the rows actually added, so when every row
-  // is added (the usual case) row i is leaf first + i: only two numbers come back, not a row per leaf.
+  // is added (the usual case) row i is leaf first + i: only two numbers come back, not a row per
+  // leaf. Row i's salt and leaf are bytes 32i to 32i + 31 of their blobs (rows come in seq order).
   const { rows: [added] } = await db.query<{ added: string | number; first: string | number | null }>(
-    `WITH added AS (
+    `WITH batch AS (SELECT u.*, (row_number() OVER (ORDER BY u.seq) - 1)::int * 32 + 1 AS at FROM (${source.sql}) AS u),
+     added AS (
        INSERT INTO provenance_leaf (leaf_no, seq, rid, version, type, id, salt, leaf, subject, generated, committed_at)
-       SELECT base.n + row_number() OVER (ORDER BY u.seq), u.seq, u.rid, u.version, u.type, u.id, u.salt, u.leaf, u.subject, u.generated, u.committed
-         FROM (${source.sql}) AS u,
+       SELECT base.n + row_number() OVER (ORDER BY b.seq), b.seq, b.rid, b.version, b.type, b.id,
+              substring($1::bytea FROM b.at FOR 32), substring($2::bytea FROM b.at FOR 32), b.subject, b.generated, b.committed
+         FROM batch AS b,
               (SELECT coalesce(max(leaf_no), 0) AS n FROM provenance_leaf) AS base
-        WHERE NOT EXISTS (SELECT 1 FROM provenance_leaf p WHERE p.rid = u.rid AND p.version = u.version)
+        WHERE NOT EXISTS (SELECT 1 FROM provenance_leaf p WHERE p.rid = b.rid AND p.version = b.version)
           -- A version erased since it was read above gets no leaf (and so keeps nothing of it here).
-          AND EXISTS (SELECT 1 FROM resource_version v WHERE v.rid = u.rid AND v.version = u.version)
+          AND EXISTS (SELECT 1 FROM resource_version v WHERE v.rid = b.rid AND v.version = b.version)
        RETURNING leaf_no)
      SELECT count(*) AS added, min(leaf_no) AS first FROM added`,
-    source.params,
+    [asBuffer(hashed.salts), asBuffer(hashed.leaves), ...source.params],
   );
   return { added: Number(added.added), first: Number(added.first) };
 }
 
-function isGenerated(row: { type: string; id: string }): boolean {
-  return row.type === 'Provenance' && isWindowProvenanceId(row.id);
+/** Bytes that came from the sealer thread arrive as plain Uint8Arrays; drivers bind Buffers as bytea. */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-function toHash(row: VersionRow): VersionToHash {
-  return { rid: row.rid, version: row.version, type: row.type, id: row.id, generated: isGenerated(row) };
+function isGenerated(type: string, id: string): boolean {
+  return type === 'Provenance' && isWindowProvenanceId(id);
 }
 
 /**
  * The exact bytes the write path stored: resource_version.content, nothing re-serialised. A batch
  * is a contiguous run of the outbox (commit order), read by its seq range through primary keys.
  */
-async function storedVersions(db: Database, events: readonly OutboxEvent[]): Promise<Array<VersionRow & { content: string }>> {
-  const { rows } = await db.query<VersionRow & { content: string }>(
+async function storedVersions(db: Database, events: readonly OutboxEvent[]): Promise<{ batch: LeafBatch; contents(subjects: KeySubjects): Array<{ json: string; subject: string }> }> {
+  const { rows } = await db.query<{ seq: string | number; rid: string | number; type: string; id: string; version: number; content: string; last_updated: Date }>(
     `SELECT o.seq, o.rid, o.type, o.id, o.version, v.content, v.last_updated
        FROM outbox o JOIN resource_version v ON v.rid = o.rid AND v.version = o.version
       WHERE o.seq BETWEEN $1 AND $2 AND o.action <> 'delete' AND v.content IS NOT NULL
       ORDER BY o.seq`,
     [events[0].seq, events[events.length - 1].seq],
   );
-  return rows.map((row) => ({ ...row, seq: Number(row.seq), rid: Number(row.rid) }));
+  const batch: LeafBatch = { seqs: [], rids: [], versions: [], types: [], ids: [], generated: [], committed: [] };
+  for (const row of rows) addVersion(batch, Number(row.seq), Number(row.rid), row.version, row.type, row.id, row.last_updated);
+  return { batch, contents: (subjects) => rows.map((row, i) => ({ json: row.content, subject: batch.generated[i] ? SHARED_SUBJECT : subjectOf(subjects, row) })) };
 }
 
-function subjectOf(subjects: KeySubjects, row: VersionRow & { content: string }): string {
-  if (isGenerated(row)) return SHARED_SUBJECT;
+function subjectOf(subjects: KeySubjects, row: { type: string; id: string; content: string }): string {
   try {
     return subjects.of(row.type, row.id, JSON.parse(row.content) as Record<string, unknown>);
   } catch {

@@ -26,18 +26,22 @@ export interface HeldBatch {
   subjectOf: number[];
 }
 
-/** A version to hash, in outbox order; `generated` marks the pipeline's own window Provenance. */
-export interface VersionToHash {
-  rid: number;
-  version: number;
-  type: string;
-  id: string;
-  generated: boolean;
+/**
+ * Versions to hash, in outbox order, as one array per field (version i is the i-th of each):
+ * thousands a batch, and an object per version was both cloned into the thread and kept alive on
+ * the main thread across the leaf insert. `generated` marks the pipeline's own window Provenance.
+ */
+export interface VersionsToHash {
+  rids: number[];
+  versions: number[];
+  types: string[];
+  ids: string[];
+  generated: boolean[];
 }
 
 export type SealerRequest =
   | { kind: 'hold'; batch: HeldBatch }
-  | { kind: 'hash'; id: number; versions: VersionToHash[]; contents?: Array<{ json: string; subject: string }> }
+  | { kind: 'hash'; id: number; versions: VersionsToHash; contents?: Array<{ json: string; subject: string }> }
   | { kind: 'numbered'; id: number; first?: number }
   | { kind: 'window-subjects'; id: number; first: number; last: number }
   | { kind: 'seal'; id: number; first: number; last: number; keys: Array<[string, Uint8Array]>; versions?: WindowVersion[] }

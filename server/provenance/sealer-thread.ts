@@ -11,7 +11,7 @@ import { buildAnchorWindow, SHARED_SUBJECT, windowKeySubjects, type WindowVersio
 import type { ContentStore } from './content-store.ts';
 import { SALT_BYTES, leafHash } from './leaf.ts';
 import { RecentLeaves, type RecentLeaf } from './recent-leaves.ts';
-import type { HeldBatch, HeldVersion, SealerReply, SealerRequest, SealedWindow, VersionToHash } from './sealer-protocol.ts';
+import type { HeldBatch, HeldVersion, SealerReply, SealerRequest, SealedWindow, VersionsToHash } from './sealer-protocol.ts';
 import { unixfsCid } from './unixfs-cid.ts';
 import { lowerThreadPriority } from './thread-priority.ts';
 
@@ -58,24 +58,26 @@ function take(rid: number, version: number): HeldVersion | undefined {
   return found;
 }
 
-function hash(id: number, versions: VersionToHash[], contents: Array<{ json: string; subject: string }> | undefined): SealerReply {
-  const found = contents ?? versions.map((v) => take(v.rid, v.version));
+function hash(id: number, versions: VersionsToHash, contents: Array<{ json: string; subject: string }> | undefined): SealerReply {
+  const { rids, generated } = versions;
+  const count = rids.length;
+  const found = contents ?? rids.map((rid, i) => take(rid, versions.versions[i]!));
   // Taken even after a miss, so a batch read from the database leaves nothing behind to pile up.
   if (found.some((entry) => entry === undefined)) return { id, missing: true };
   // Held versions arrived as bytes; contents read from the database are texts.
   const bytesOf = contents ? utf8Views(contents.map((entry) => entry.json)) : (i: number) => (found[i] as HeldVersion).bytes;
-  const salts = randomBytes(SALT_BYTES * versions.length);
-  const leaves = Buffer.alloc(32 * versions.length);
-  const subjects: string[] = new Array(versions.length);
-  const hashed: Array<{ rid: number; version: RecentLeaf['version'] }> = new Array(versions.length);
-  versions.forEach((v, i) => {
+  const salts = randomBytes(SALT_BYTES * count);
+  const leaves = Buffer.alloc(32 * count);
+  const subjects: string[] = new Array(count);
+  const hashed: Array<{ rid: number; version: RecentLeaf['version'] }> = new Array(count);
+  for (let i = 0; i < count; i++) {
     const bytes = bytesOf(i);
     const salt = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
     const leaf = leafHash(salt, bytes);
     leaf.copy(leaves, i * 32);
-    subjects[i] = v.generated ? SHARED_SUBJECT : found[i]!.subject;
-    hashed[i] = { rid: v.rid, version: { type: v.type, id: v.id, version: String(v.version), bytes, salt, leaf, patient: subjects[i] } };
-  });
+    subjects[i] = generated[i] ? SHARED_SUBJECT : found[i]!.subject;
+    hashed[i] = { rid: rids[i]!, version: { type: versions.types[i]!, id: versions.ids[i]!, version: String(versions.versions[i]), bytes, salt, leaf, patient: subjects[i]! } };
+  }
   pending.set(id, hashed);
   // A batch whose numbering never came (its process lost the lease mid-way) is not kept for ever.
   for (const old of pending.keys()) {

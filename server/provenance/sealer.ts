@@ -4,7 +4,7 @@ import { startTypeScriptWorker } from '../typescript-worker.ts';
 import type { WindowVersion } from './anchor-window.ts';
 import { ProvenanceUnavailableError } from './errors.ts';
 import type { KeySubjects } from './key-subject.ts';
-import type { HashReply, HeldBatch, SealedWindow, SealerReply, SealerRequest, VersionToHash } from './sealer-protocol.ts';
+import type { HashReply, HeldBatch, SealedWindow, SealerReply, SealerRequest, VersionsToHash } from './sealer-protocol.ts';
 
 /** A request that expects a reply, before call() gives it its id. */
 type Call = Extract<SealerRequest, { id: number }> extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
@@ -88,7 +88,7 @@ export class Sealer {
    * from the database) when given. 'missing' when a version was not held: ask again with contents.
    * The hashed batch waits in the thread until numbered(batch) says which leaf numbers it got.
    */
-  async hash(versions: VersionToHash[], contents?: Array<{ json: string; subject: string }>): Promise<(HashReply & { batch: number }) | 'missing'> {
+  async hash(versions: VersionsToHash, contents?: Array<{ json: string; subject: string }>): Promise<(HashReply & { batch: number }) | 'missing'> {
     const reply = await this.call({ kind: 'hash', versions, contents });
     if ('missing' in reply) return 'missing';
     if (!('hashed' in reply)) throw new Error('unexpected sealer reply');

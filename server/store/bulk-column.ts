@@ -42,6 +42,29 @@ export class BulkRows {
   }
 }
 
+/**
+ * Rows given column by column, for a caller that holds its values as columns already: no tuple
+ * is built per row (the provenance leaf recorder inserts thousands a batch, and tuples kept alive
+ * across its statement were promoted into the old generation of the server's heap).
+ */
+export class ColumnRows extends BulkRows {
+  constructor(private readonly columns: readonly (readonly unknown[])[]) {
+    super([]);
+  }
+
+  override get count(): number {
+    return this.columns[0]?.length ?? 0;
+  }
+
+  override value(row: number, column: number): unknown {
+    return this.columns[column]![row];
+  }
+
+  override column(column: number): readonly unknown[] {
+    return this.columns[column]!;
+  }
+}
+
 /** A value as PostgreSQL text input (for COPY text and jsonb), or null for SQL NULL. */
 export function columnText(type: ColumnType, value: unknown): string | null {
   if (value === null || value === undefined) return null;

@@ -5,6 +5,7 @@ import { KeySubjects } from '../../server/provenance/key-subject.ts';
 import { leafHash } from '../../server/provenance/leaf.ts';
 import { Sealer } from '../../server/provenance/sealer.ts';
 import { searchParameters } from '../../server/fhir/search/definitions/search-parameters.ts';
+import type { VersionsToHash } from '../../server/provenance/sealer-protocol.ts';
 import type { CommittedWrite } from '../../server/store/repository.ts';
 
 const BASE = 'http://localhost/fhir';
@@ -12,6 +13,11 @@ const BASE = 'http://localhost/fhir';
 function observation(i: number, patient: string, text = 'heart rate'): CommittedWrite {
   const resource = { resourceType: 'Observation', id: `o${i}`, status: 'final', code: { text }, subject: { reference: `Patient/${patient}` }, valueQuantity: { value: 60 + i } };
   return { type: 'Observation', id: `o${i}`, rid: 100 + i, version: 1, lastUpdated: '2026-01-01T00:00:00.000Z', json: JSON.stringify({ ...resource, meta: { versionId: '1' } }), resource, action: 'create', created: true };
+}
+
+/** Versions to hash as the leaf recorder sends them: one array per field. */
+function columns(list: Array<{ rid: number; version: number; type: string; id: string; generated: boolean }>): VersionsToHash {
+  return { rids: list.map((v) => v.rid), versions: list.map((v) => v.version), types: list.map((v) => v.type), ids: list.map((v) => v.id), generated: list.map((v) => v.generated) };
 }
 
 describe('provenance sealer thread', () => {
@@ -23,7 +29,7 @@ describe('provenance sealer thread', () => {
     const writes = [observation(1, 'a'), observation(2, 'b', `Herzfrequenz – ${'心拍数💓'.repeat(40)}`), observation(3, 'a'), { ...observation(4, 'b'), action: 'none' as const }];
     sealer.hold(writes);
     const toHash = writes.slice(0, 3).map((w) => ({ rid: w.rid, version: w.version, type: w.type, id: w.id, generated: false }));
-    const hashed = await sealer.hash(toHash);
+    const hashed = await sealer.hash(columns(toHash));
     if (hashed === 'missing') throw new Error('the sealer should hold these versions');
     expect(hashed.subjects).toEqual(['Patient/a', 'Patient/b', 'Patient/a']);
     const versions: WindowVersion[] = writes.slice(0, 3).map((w, i) => {
@@ -60,12 +66,12 @@ describe('provenance sealer thread', () => {
   it('answers missing for versions it was not handed, and hashes them when given their content', async () => {
     const write = observation(9, 'c');
     const toHash = [{ rid: write.rid, version: 1, type: 'Observation', id: write.id, generated: false }];
-    expect(await sealer.hash(toHash)).toBe('missing');
-    const hashed = await sealer.hash(toHash, [{ json: write.json!, subject: 'Patient/c' }]);
+    expect(await sealer.hash(columns(toHash))).toBe('missing');
+    const hashed = await sealer.hash(columns(toHash), [{ json: write.json!, subject: 'Patient/c' }]);
     if (hashed === 'missing') throw new Error('contents were given');
     expect(hashed.subjects).toEqual(['Patient/c']);
     // A window Provenance (generated) is sealed under the shared key whatever it was handed with.
-    const generated = await sealer.hash([{ ...toHash[0], generated: true }], [{ json: write.json!, subject: 'Patient/c' }]);
+    const generated = await sealer.hash(columns([{ ...toHash[0], generated: true }]), [{ json: write.json!, subject: 'Patient/c' }]);
     expect(generated !== 'missing' && generated.subjects).toEqual(['#shared']);
   });
 
@@ -73,7 +79,7 @@ describe('provenance sealer thread', () => {
     const write = observation(20, 'd');
     sealer.hold([write]);
     await sealer.forget('Patient/d', [write.rid]);
-    expect(await sealer.hash([{ rid: write.rid, version: 1, type: 'Observation', id: write.id, generated: false }])).toBe('missing');
+    expect(await sealer.hash(columns([{ rid: write.rid, version: 1, type: 'Observation', id: write.id, generated: false }]))).toBe('missing');
   });
 
   it('starts a fresh thread after losing one: what it held is gone, and is read back instead', async () => {
@@ -81,8 +87,8 @@ describe('provenance sealer thread', () => {
     sealer.hold([write]);
     await sealer.close();
     const toHash = [{ rid: write.rid, version: 1, type: 'Observation', id: write.id, generated: false }];
-    expect(await sealer.hash(toHash)).toBe('missing');
-    const hashed = await sealer.hash(toHash, [{ json: write.json!, subject: 'Patient/e' }]);
+    expect(await sealer.hash(columns(toHash))).toBe('missing');
+    const hashed = await sealer.hash(columns(toHash), [{ json: write.json!, subject: 'Patient/e' }]);
     expect(hashed !== 'missing' && hashed.subjects).toEqual(['Patient/e']);
   });
 });
