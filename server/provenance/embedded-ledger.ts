@@ -35,7 +35,8 @@ export async function openEmbeddedLedger(dataDir: string, nice = 0): Promise<Evm
   const provider = new BrowserProvider(chain, EMBEDDED_CHAIN_ID, { staticNetwork: true, cacheTimeout: -1 });
   const signer = new Wallet(state.privateKey, provider);
   return EvmLedger.open(
-    { provider, signer, chainId: EMBEDDED_CHAIN_ID, receiptPollMs: 5, receiptTimeoutMs: 30_000, firstBlock: state.deployBlock },
+    // Fees on this chain never rise (no other sender fills its blocks): asked for once a minute.
+    { provider, signer, chainId: EMBEDDED_CHAIN_ID, receiptPollMs: 5, receiptTimeoutMs: 30_000, firstBlock: state.deployBlock, feeDataMaxAgeMs: 60_000 },
     state.contract,
     {
       onDeployed: (contract, deployBlock) => writeState(statePath, { ...state, contract, deployBlock }),

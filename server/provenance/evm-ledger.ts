@@ -1,5 +1,6 @@
 import { ContractFactory, Interface, isError, type JsonRpcApiProvider, type Log, type Wallet } from 'ethers';
 import { anchorArtifact, isAnchorRuntimeCode } from '../../contracts/artifact.ts';
+import { AnchorSendFields } from './anchor-send-fields.ts';
 import { ProvenanceFailureError, ProvenanceUnavailableError, isTransportFailure } from './errors.ts';
 import type { AnchorReceipt, AnchorRange, AnchorRecord, Ledger } from './ledger.ts';
 import { manifestDigest } from './manifest-digest.ts';
@@ -17,6 +18,8 @@ export interface EvmLedgerOptions {
   maxLogRange?: number;
   /** Block the contract was deployed in, when known: where look-ups without a hint start. */
   firstBlock?: number;
+  /** How long fee data may be reused between anchors (anchor-send-fields.ts); 0 by default. */
+  feeDataMaxAgeMs?: number;
 }
 
 export interface EvmLedgerHooks {
@@ -27,6 +30,8 @@ export interface EvmLedgerHooks {
 
 const anchorInterface = new Interface(anchorArtifact().abi as string[]);
 const anchoredTopic = anchorInterface.getEvent('Anchored')!.topicHash;
+/** An anchor call whose calldata costs the most gas: no zero byte in root or digest. */
+const DEAREST_ANCHOR_DATA = anchorInterface.encodeFunctionData('anchor', [`0x${'ff'.repeat(32)}`, `0x${'ff'.repeat(32)}`]);
 
 /**
  * The Ledger over any ethers provider: the embedded chain and JSON-RPC nodes differ only in how the
@@ -35,13 +40,16 @@ const anchoredTopic = anchorInterface.getEvent('Anchored')!.topicHash;
 export class EvmLedger implements Ledger {
   private queue: Promise<unknown> = Promise.resolve();
   private readonly blockTimes = new Map<number, number>();
+  private readonly sendFields: AnchorSendFields | undefined;
 
   private constructor(
     private readonly options: EvmLedgerOptions,
     private readonly address: string,
     private readonly firstBlock: number,
     private readonly onClose: () => Promise<void>,
-  ) {}
+  ) {
+    this.sendFields = options.signer && new AnchorSendFields(options.provider, options.signer, address, { feeDataMaxAgeMs: options.feeDataMaxAgeMs ?? 0 });
+  }
 
   /** Uses the contract at `address`, or deploys one (and reports it through `onDeployed`). */
   static async open(options: EvmLedgerOptions, address: string | undefined, hooks: EvmLedgerHooks = {}): Promise<EvmLedger> {
@@ -85,14 +93,22 @@ export class EvmLedger implements Ledger {
     const data = anchorInterface.encodeFunctionData('anchor', [root, digest]);
     let hash: string;
     const signer = this.options.signer;
-    if (!signer) throw new ProvenanceFailureError('ledger', 'this ledger is read-only: it has no operator key');
+    const fields = this.sendFields;
+    if (!signer || !fields) throw new ProvenanceFailureError('ledger', 'this ledger is read-only: it has no operator key');
     try {
-      hash = (await signer.sendTransaction({ to: this.address, data })).hash;
+      // Signed here and sent raw: ethers' sendTransaction would also ask for the block number.
+      const signed = await signer.signTransaction({ to: this.address, data, chainId: this.options.chainId, ...(await fields.next(DEAREST_ANCHOR_DATA)) });
+      hash = (await this.options.provider.send('eth_sendRawTransaction', [signed])) as string;
+      fields.sent();
     } catch (err) {
+      fields.failed();
       throw classify('anchor', err);
     }
     const receipt = await this.waitForReceipt(hash);
-    if (receipt.status !== 1) throw new ProvenanceFailureError('ledger', `anchor transaction ${hash} reverted`);
+    if (receipt.status !== 1) {
+      fields.failed();
+      throw new ProvenanceFailureError('ledger', `anchor transaction ${hash} reverted`);
+    }
     const log = receipt.logs.find((l) => l.address.toLowerCase() === this.address.toLowerCase() && l.topics[0] === anchoredTopic);
     if (!log) throw new ProvenanceFailureError('ledger', `anchor transaction ${hash} emitted no Anchored event`);
     return { ...(await this.toRecord(log)), alreadyAnchored: false };

@@ -11,6 +11,7 @@ import { anchorArtifact } from '../../contracts/artifact.ts';
 
 const CID_A = 'bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4';
 const CID_B = 'bafkreig3edcqsh7ku54usb3qqan5d3tq4mcjh55od4n4nflmedrvr5oyxu';
+const ANVIL_KEY_1_ADDRESS = new Wallet(ANVIL_KEY_1).address;
 const randomRoot = () => `0x${randomBytes(32).toString('hex')}`;
 
 describe.skipIf(!anvilInstalled)('JsonRpcLedger against anvil', () => {
@@ -75,6 +76,25 @@ describe.skipIf(!anvilInstalled)('JsonRpcLedger against anvil', () => {
     await expect(openJsonRpcLedger({ rpcUrl: anvil.url, privateKey: ANVIL_KEY_1, contract })).rejects.toThrow(/accepts anchors from/);
     // An address without the contract is refused too.
     await expect(openJsonRpcLedger({ rpcUrl: anvil.url, privateKey: ANVIL_KEY_0, contract: stranger.address })).rejects.toThrow(ProvenanceFailureError);
+  });
+
+  it('keeps the nonce between anchors, and recovers with one retry when the key sent elsewhere meanwhile', async () => {
+    const ledger = await openJsonRpcLedger({ rpcUrl: anvil.url, privateKey: ANVIL_KEY_0 });
+    await ledger.anchor(randomRoot(), CID_A);
+    await ledger.anchor(randomRoot(), CID_A);
+    // Another process holding the anchoring lease for a while sends with the same key.
+    const provider = new JsonRpcProvider(anvil.url, 31337, { staticNetwork: true, cacheTimeout: -1 });
+    const elsewhere = await new Wallet(ANVIL_KEY_0, provider).sendTransaction({ to: ANVIL_KEY_1_ADDRESS, value: 1n });
+    await provider.waitForTransaction(elsewhere.hash);
+    const root = randomRoot();
+    const stale = await ledger.anchor(root, CID_B).catch((e: unknown) => e);
+    expect(stale).toBeInstanceOf(ProvenanceUnavailableError);
+    expect(isRetryable(stale)).toBe(true);
+    const retried = await ledger.anchor(root, CID_B);
+    expect(retried.alreadyAnchored).toBe(false);
+    expect((await ledger.lookup(root))?.txHash).toBe(retried.txHash);
+    provider.destroy();
+    await ledger.close();
   });
 
   it('lists anchors by time range', async () => {
