@@ -8,14 +8,16 @@
  *    + manifest (buildAnchorWindow, 1,000-version windows of Synthea Observations), against SHA-256
  *    plus one AES-256-GCM pass over the same bytes.
  * 2. Gas, on a scratch embedded chain: the event-only ProvenanceAnchor against the storage-based
- *    design it replaced (compiled here from the source below), and one transaction per record.
+ *    design it replaced (compiled here from the source below), ten windows in one anchorMany
+ *    transaction, and one transaction per record.
  * 3. Per backend and run, the server as a child process with the default window (1,000 leaves or
  *    5 s): `--clients` concurrent clients POST `--requests` $ingest batches of `--batch` BLE heart
  *    rate readings, with PROVENANCE=off, then on. Reported: readings/s both ways (the slowdown),
  *    the time until the last reading is anchored (pipeline versions/s end to end), commit → anchor
  *    latency p50/p99 of every version (from the pipeline's own tables), gas per anchored version of
- *    full windows, and `--verify` sequential $verify requests p50/p99. Then the PROVENANCE=off data
- *    is reopened with provenance on: how fast the pipeline drains a backlog (its capacity).
+ *    full windows and windows per anchor transaction, and `--verify` sequential $verify requests
+ *    p50/p99. Then the PROVENANCE=off data is reopened with provenance on: how fast the pipeline
+ *    drains a backlog (its capacity).
  * Prints a table of medians and writes bench/results/provenance.json.
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
@@ -134,7 +136,7 @@ contract StorageAnchor {
     }
 }`;
 
-async function gas(): Promise<{ eventOnly: number; storageDesign: number }> {
+async function gas(): Promise<{ eventOnly: number; storageDesign: number; manyPerWindow: number }> {
   const solc = createRequire(import.meta.url)('solc') as { compile(input: string): string };
   const compiled = JSON.parse(solc.compile(JSON.stringify({ language: 'Solidity', sources: { 'S.sol': { content: STORAGE_DESIGN } }, settings: { optimizer: { enabled: true, runs: 200 }, evmVersion: 'paris', outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object'] } } } })));
   const storage = compiled.contracts['S.sol'].StorageAnchor;
@@ -156,10 +158,16 @@ async function gas(): Promise<{ eventOnly: number; storageDesign: number }> {
   const cid = () => Buffer.concat([Buffer.from('01551220', 'hex'), randomBytes(32)]);
   const artifact = anchorArtifact();
   const eventOnly = await measure(artifact.abi, artifact.bytecode, () => `0x${randomBytes(32).toString('hex')}`);
+  // Ten windows in one anchorMany transaction, per window.
+  const contract = await new ContractFactory(artifact.abi as never, artifact.bytecode, signer).deploy();
+  await contract.waitForDeployment();
+  const hashes = () => Array.from({ length: 10 }, () => `0x${randomBytes(32).toString('hex')}`);
+  const many = await signer.sendTransaction({ to: await contract.getAddress(), data: new Interface(artifact.abi as never).encodeFunctionData('anchorMany', [hashes(), hashes()]) });
+  const manyPerWindow = Number((await provider.getTransactionReceipt(many.hash))!.gasUsed) / 10;
   const storageDesign = await measure(storage.abi, `0x${storage.evm.bytecode.object}`, cid);
   provider.destroy();
   await chain.disconnect();
-  return { eventOnly, storageDesign };
+  return { eventOnly, storageDesign, manyPerWindow };
 }
 
 // ---------------------------------------------------------------- 3. the server
@@ -236,10 +244,18 @@ async function pipelineFigures(dataDir: string, databaseUrl: string | undefined,
         AND (SELECT created_at FROM provenance_leaf WHERE leaf_no = w.first_leaf) >= to_timestamp($1)`,
     [start / 1000],
   );
+  // Windows share anchor transactions (anchorMany): gas per version is a transaction's gas over the
+  // versions of all its windows, taken from transactions that hold full windows only.
+  const { rows: txs } = await db.query<{ tx_hash: string; windows: string; versions: string }>(
+    `SELECT tx_hash, count(*) AS windows, sum(last_leaf - first_leaf + 1) AS versions FROM provenance_window w
+      WHERE status = 'anchored' AND (SELECT created_at FROM provenance_leaf WHERE leaf_no = w.first_leaf) >= to_timestamp($1)
+      GROUP BY tx_hash HAVING bool_and(last_leaf - first_leaf + 1 = 1000) ORDER BY min(window_id)`,
+    [start / 1000],
+  );
   await db.close();
   const ledger = await openEmbeddedLedgerReadOnly(dataDir);
   const perVersion: number[] = [];
-  for (const w of full.slice(0, 5)) perVersion.push(Number((await ledger.provider.getTransactionReceipt(w.tx_hash))!.gasUsed) / Number(w.n));
+  for (const tx of txs.slice(0, 5)) perVersion.push(Number((await ledger.provider.getTransactionReceipt(tx.tx_hash))!.gasUsed) / Number(tx.versions));
   await ledger.close();
   const latencies = rows.map((r) => Number(r.ms));
   const lastFull = Math.max(...full.map((w) => Number(w.anchored_ms)));
@@ -248,6 +264,7 @@ async function pipelineFigures(dataDir: string, databaseUrl: string | undefined,
     latencyP99: percentile(latencies, 99),
     sustainedPerSecond: full.length ? (full.length * 1000) / ((lastFull - start) / 1000) : 0,
     gasPerVersion: median(perVersion),
+    windowsPerTransaction: median(txs.map((tx) => Number(tx.windows))),
   };
 }
 
@@ -261,6 +278,8 @@ interface RunResult {
   latencyP50: number;
   latencyP99: number;
   gasPerVersion: number;
+  /** Full windows per anchor transaction (median over the run's transactions). */
+  windowsPerTransaction: number;
   verifyP50: number;
   verifyP99: number;
 }
@@ -299,6 +318,7 @@ async function serverRun(backend: 'pglite' | 'postgres'): Promise<RunResult> {
       latencyP50: figures.latencyP50,
       latencyP99: figures.latencyP99,
       gasPerVersion: figures.gasPerVersion,
+      windowsPerTransaction: figures.windowsPerTransaction,
       verifyP50: verify.p50,
       verifyP99: verify.p99,
     };
@@ -321,7 +341,7 @@ for (const backend of values.backends!.split(',') as ('pglite' | 'postgres')[]) 
   for (let run = 0; run < runs; run++) {
     const result = await serverRun(backend);
     results.push(result);
-    log(`${backend} run ${run + 1}: ingest ${Math.round(result.offPerSecond)}/s off, ${Math.round(result.onPerSecond)}/s on; pipeline ${Math.round(result.pipelinePerSecond)}/s, drain ${Math.round(result.drainPerSecond)}/s; latency p50 ${Math.round(result.latencyP50)} ms p99 ${Math.round(result.latencyP99)} ms; ${result.gasPerVersion.toFixed(2)} gas/version; $verify p50 ${result.verifyP50.toFixed(1)} ms`);
+    log(`${backend} run ${run + 1}: ingest ${Math.round(result.offPerSecond)}/s off, ${Math.round(result.onPerSecond)}/s on (${((1 - result.onPerSecond / result.offPerSecond) * 100).toFixed(1)} % slower); pipeline ${Math.round(result.pipelinePerSecond)}/s, drain ${Math.round(result.drainPerSecond)}/s; latency p50 ${Math.round(result.latencyP50)} ms p99 ${Math.round(result.latencyP99)} ms; ${result.gasPerVersion.toFixed(2)} gas/version, ${result.windowsPerTransaction} windows/tx; $verify p50 ${result.verifyP50.toFixed(1)} ms`);
   }
   const pick = (key: keyof RunResult) => median(results.map((r) => r[key]));
   servers[backend] = { ...(Object.fromEntries((Object.keys(results[0]) as (keyof RunResult)[]).map((k) => [k, pick(k)])) as unknown as RunResult), runs: results };
@@ -336,6 +356,7 @@ row('ratio', n(prim.pipeline / prim.baseline, 3));
 row('gas per anchor: event-only contract (this one)', n(gasUsed.eventOnly));
 row('gas per anchor: storage mapping + duplicate check (replaced design)', n(gasUsed.storageDesign));
 row('gas per version at 1,000-leaf windows: event-only / storage design', `${n(gasUsed.eventOnly / 1000, 2)} / ${n(gasUsed.storageDesign / 1000, 2)}`);
+row('gas per window, ten windows in one anchorMany transaction', n(gasUsed.manyPerWindow));
 row('gas per version, one transaction per record', n(gasUsed.eventOnly));
 for (const [backend, r] of Object.entries(servers)) {
   console.log(`\n${backend}`);
@@ -345,6 +366,7 @@ for (const [backend, r] of Object.entries(servers)) {
   row('  pipeline capacity: a backlog drained (versions/s, full windows)', n(r.drainPerSecond));
   row('  commit → anchored latency p50 / p99 (ms)', `${n(r.latencyP50)} / ${n(r.latencyP99)}`);
   row('  gas per anchored version (1,000-leaf windows)', n(r.gasPerVersion, 2));
+  row('  windows per anchor transaction (median)', n(r.windowsPerTransaction, 1));
   row('  $verify p50 / p99 (ms)', `${n(r.verifyP50, 1)} / ${n(r.verifyP99, 1)}`);
 }
 console.log(`\nwrote ${writeResults('provenance', { clients, requests, batch, runs, primitives: prim, gas: gasUsed, servers })}`);

@@ -10,9 +10,10 @@ pragma solidity 0.8.37;
 /// it is when the root was anchored, and `eth_getLogs` filtered on the indexed root finds it. There
 /// is no storage: an earlier design kept `mapping(root => block)` and refused duplicates on-chain,
 /// which cost 47,653 gas per anchor (47.65 gas per version at 1,000-leaf windows). This one costs
-/// 23,826 (23.83 per version), against a target of 30; a running anchor counter in the event would
-/// cost 29,210 (29.21, with 46,310 for the very first anchor) and was left out. Measured on the
-/// embedded ganache chain with solc 0.8.37, optimizer 200 runs, evmVersion paris.
+/// 23,848 (23.85 per version), against a target of 30; a running anchor counter in the event would
+/// cost 29,210 (29.21, with 46,310 for the very first anchor) and was left out. `anchorMany` puts
+/// several windows in one transaction: 4,847 gas per window with ten (4.85 per version). Measured
+/// on the embedded ganache chain with solc 0.8.37, optimizer 200 runs, evmVersion paris.
 ///
 /// What storage used to give is now done off-chain: the operator's pipeline looks a root up before
 /// sending it and keeps its anchoring state in its database, so a root is anchored once; should the
@@ -31,6 +32,7 @@ contract ProvenanceAnchor {
     event Anchored(bytes32 indexed root, bytes32 manifestDigest);
 
     error NotOperator();
+    error LengthMismatch();
 
     constructor() {
         operator = msg.sender;
@@ -39,5 +41,16 @@ contract ProvenanceAnchor {
     function anchor(bytes32 root, bytes32 manifestDigest) external {
         if (msg.sender != operator) revert NotOperator();
         emit Anchored(root, manifestDigest);
+    }
+
+    /// @notice Several windows in one transaction, each with its own `Anchored` log, exactly as
+    /// `anchor` would have emitted it: readers cannot tell the two apart. The transaction's base cost
+    /// is paid once instead of once per window.
+    function anchorMany(bytes32[] calldata roots, bytes32[] calldata manifestDigests) external {
+        if (msg.sender != operator) revert NotOperator();
+        if (roots.length != manifestDigests.length) revert LengthMismatch();
+        for (uint256 i = 0; i < roots.length; ++i) {
+            emit Anchored(roots[i], manifestDigests[i]);
+        }
     }
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-/** The compiled ProvenanceAnchor contract as committed in artifacts/ (rebuilt by build.ts). */
+/** The compiled ProvenanceAnchor contract as committed in artifacts/ (rebuilt by build.ts; the -v1 file is kept as it was). */
 export interface AnchorArtifact {
   contractName: string;
   compiler: { version: string; settings: { optimizer: { enabled: boolean; runs: number }; evmVersion: string } };
@@ -13,17 +13,43 @@ export interface AnchorArtifact {
 }
 
 let cached: AnchorArtifact | undefined;
+let cachedV1: AnchorArtifact | undefined;
 
 export function anchorArtifact(): AnchorArtifact {
-  cached ??= JSON.parse(readFileSync(fileURLToPath(new URL('./artifacts/ProvenanceAnchor.json', import.meta.url)), 'utf8')) as AnchorArtifact;
+  cached ??= readArtifact('ProvenanceAnchor.json');
   return cached;
 }
 
 /**
- * True when `code` (from eth_getCode) is this contract's runtime code, ignoring the immutable slots
- * that the constructor fills in. A verifier uses it to know the address really runs ProvenanceAnchor.
+ * The contract as deployed by earlier versions of the server (anchor only, no anchorMany). Such a
+ * deployment keeps working: a ledger on it anchors one window per transaction.
  */
-export function isAnchorRuntimeCode(code: string, artifact: AnchorArtifact = anchorArtifact()): boolean {
+export function anchorArtifactV1(): AnchorArtifact {
+  cachedV1 ??= readArtifact('ProvenanceAnchor-v1.json');
+  return cachedV1;
+}
+
+function readArtifact(name: string): AnchorArtifact {
+  return JSON.parse(readFileSync(fileURLToPath(new URL(`./artifacts/${name}`, import.meta.url)), 'utf8')) as AnchorArtifact;
+}
+
+/** Which ProvenanceAnchor `code` (from eth_getCode) runs: 2 (anchorMany too), 1 (anchor only), or none. */
+export function anchorCodeVersion(code: string): 1 | 2 | undefined {
+  if (isRuntimeCodeOf(code, anchorArtifact())) return 2;
+  if (isRuntimeCodeOf(code, anchorArtifactV1())) return 1;
+  return undefined;
+}
+
+/**
+ * True when `code` is the runtime code of a ProvenanceAnchor (this version or the earlier one), or
+ * of `artifact` when given, ignoring the immutable slots that the constructor fills in. A verifier
+ * uses it to know the address really runs ProvenanceAnchor; both emit the same Anchored event.
+ */
+export function isAnchorRuntimeCode(code: string, artifact?: AnchorArtifact): boolean {
+  return artifact ? isRuntimeCodeOf(code, artifact) : anchorCodeVersion(code) !== undefined;
+}
+
+function isRuntimeCodeOf(code: string, artifact: AnchorArtifact): boolean {
   const expected = Buffer.from(artifact.deployedBytecode.slice(2), 'hex');
   const actual = Buffer.from(code.replace(/^0x/, ''), 'hex');
   if (actual.length !== expected.length) return false;

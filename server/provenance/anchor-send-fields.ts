@@ -11,15 +11,17 @@ export interface AnchorSendFieldsOptions {
  * latest block and two fee calls); on the embedded chain those were over half of its ~21 ms of CPU
  * per anchor, the gas estimate alone a third (ganache runs the transaction with a step trace).
  *
- * - Gas: one anchor's gas is fixed but for its calldata's zero bytes, so it is estimated once, for
- *   a root and digest with no zero byte (the dearest calldata); unused gas is not charged.
+ * - Gas: an anchor's gas is fixed for its number of windows but for its calldata's zero bytes, so it
+ *   is estimated once per number of windows, for roots and digests with no zero byte (the dearest
+ *   calldata); unused gas is not charged.
  * - Nonce: one anchor at a time per process (EvmLedger's queue), so the next is the last plus one.
  *   Another process with the same key may have sent meanwhile (the anchoring lease moved): its
  *   transaction then fails as nonce-too-low, and any failure makes the next anchor ask again.
  * - Fees: reused for `feeDataMaxAgeMs` (the embedded chain's never rise); 0 for other chains.
  */
 export class AnchorSendFields {
-  private gasLimit: bigint | undefined;
+  /** Per number of windows in the transaction. */
+  private readonly gasLimits = new Map<number, bigint>();
   private nonce: number | undefined;
   private fees: { at: number; fields: Pick<TransactionRequest, 'gasPrice' | 'maxFeePerGas' | 'maxPriorityFeePerGas' | 'type'> } | undefined;
 
@@ -30,11 +32,12 @@ export class AnchorSendFields {
     private readonly options: AnchorSendFieldsOptions,
   ) {}
 
-  /** The fields to send an anchor with (`dearestData`: the call with a root and digest of no zero byte). */
-  async next(dearestData: string): Promise<TransactionRequest> {
-    this.gasLimit ??= await this.signer.estimateGas({ to: this.contract, data: dearestData });
+  /** The fields to send an anchor of `windows` roots with (`dearestData(n)`: the call for n roots and digests of no zero byte). */
+  async next(windows: number, dearestData: (windows: number) => string): Promise<TransactionRequest> {
+    let gasLimit = this.gasLimits.get(windows);
+    if (gasLimit === undefined) this.gasLimits.set(windows, (gasLimit = await this.signer.estimateGas({ to: this.contract, data: dearestData(windows) })));
     this.nonce ??= await this.signer.getNonce('pending');
-    return { gasLimit: this.gasLimit, nonce: this.nonce, ...(await this.feeFields()) };
+    return { gasLimit, nonce: this.nonce, ...(await this.feeFields()) };
   }
 
   /** The node took the transaction: the next one takes the following nonce. */
@@ -44,7 +47,7 @@ export class AnchorSendFields {
 
   /** Sending failed, or the transaction reverted: everything is asked for again. */
   failed(): void {
-    this.gasLimit = undefined;
+    this.gasLimits.clear();
     this.nonce = undefined;
     this.fees = undefined;
   }

@@ -1,5 +1,5 @@
 import { ContractFactory, Interface, isError, type JsonRpcApiProvider, type Log, type Wallet } from 'ethers';
-import { anchorArtifact, isAnchorRuntimeCode } from '../../contracts/artifact.ts';
+import { anchorArtifact, anchorCodeVersion } from '../../contracts/artifact.ts';
 import { AnchorSendFields } from './anchor-send-fields.ts';
 import { ProvenanceFailureError, ProvenanceUnavailableError, isTransportFailure } from './errors.ts';
 import type { AnchorReceipt, AnchorRange, AnchorRecord, Ledger } from './ledger.ts';
@@ -30,8 +30,13 @@ export interface EvmLedgerHooks {
 
 const anchorInterface = new Interface(anchorArtifact().abi as string[]);
 const anchoredTopic = anchorInterface.getEvent('Anchored')!.topicHash;
-/** An anchor call whose calldata costs the most gas: no zero byte in root or digest. */
-const DEAREST_ANCHOR_DATA = anchorInterface.encodeFunctionData('anchor', [`0x${'ff'.repeat(32)}`, `0x${'ff'.repeat(32)}`]);
+/** The anchor call for `count` windows whose calldata costs the most gas: no zero byte in roots or digests. */
+function dearestAnchorData(count: number): string {
+  const dearest = `0x${'ff'.repeat(32)}`;
+  if (count === 1) return anchorInterface.encodeFunctionData('anchor', [dearest, dearest]);
+  const all = new Array<string>(count).fill(dearest);
+  return anchorInterface.encodeFunctionData('anchorMany', [all, all]);
+}
 
 /**
  * The Ledger over any ethers provider: the embedded chain and JSON-RPC nodes differ only in how the
@@ -45,6 +50,8 @@ export class EvmLedger implements Ledger {
   private constructor(
     private readonly options: EvmLedgerOptions,
     private readonly address: string,
+    /** The contract has anchorMany (it was deployed by this version); an earlier one anchors one root per transaction. */
+    private readonly batches: boolean,
     private readonly firstBlock: number,
     private readonly onClose: () => Promise<void>,
   ) {
@@ -55,10 +62,13 @@ export class EvmLedger implements Ledger {
   static async open(options: EvmLedgerOptions, address: string | undefined, hooks: EvmLedgerHooks = {}): Promise<EvmLedger> {
     const onClose = hooks.onClose ?? (async () => options.provider.destroy());
     try {
-      if (address) return new EvmLedger(options, await checkContract(options, address), options.firstBlock ?? 0, onClose);
+      if (address) {
+        const version = await checkContract(options, address);
+        return new EvmLedger(options, address, version === 2, options.firstBlock ?? 0, onClose);
+      }
       const deployed = await deploy(options);
       await hooks.onDeployed?.(deployed.address, deployed.blockNumber);
-      return new EvmLedger(options, deployed.address, deployed.blockNumber, onClose);
+      return new EvmLedger(options, deployed.address, true, deployed.blockNumber, onClose);
     } catch (err) {
       await onClose().catch(() => undefined);
       throw classify('open', err);
@@ -81,23 +91,48 @@ export class EvmLedger implements Ledger {
     return this.rpc('blockNumber', () => this.options.provider.getBlockNumber());
   }
 
-  anchor(root: string, manifestCid: string, options: { searchFromBlock?: number } = {}): Promise<AnchorReceipt> {
-    const run = this.queue.then(() => this.anchorNow(normalizeRoot(root), manifestDigest(manifestCid), options.searchFromBlock));
+  async anchor(root: string, manifestCid: string, options: { searchFromBlock?: number } = {}): Promise<AnchorReceipt> {
+    const [receipt] = await this.anchorMany([{ root, manifestCid }], options);
+    return receipt!;
+  }
+
+  anchorMany(windows: ReadonlyArray<{ root: string; manifestCid: string }>, options: { searchFromBlock?: number } = {}): Promise<AnchorReceipt[]> {
+    const run = this.queue.then(() => this.anchorNow(windows.map((w) => ({ root: normalizeRoot(w.root), digest: manifestDigest(w.manifestCid) })), options.searchFromBlock));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
-  private async anchorNow(root: string, digest: string, searchFromBlock: number | undefined): Promise<AnchorReceipt> {
-    const existing = await this.lookup(root, searchFromBlock);
-    if (existing) return { ...existing, alreadyAnchored: true };
-    const data = anchorInterface.encodeFunctionData('anchor', [root, digest]);
-    let hash: string;
+  private async anchorNow(windows: Array<{ root: string; digest: string }>, searchFromBlock: number | undefined): Promise<AnchorReceipt[]> {
+    const existing = await this.lookupMany(windows.map((w) => w.root), searchFromBlock);
+    const unsent = windows.filter((w) => !existing.has(w.root));
+    const sent = new Map<string, AnchorRecord>();
+    if (this.batches) {
+      if (unsent.length > 0) for (const record of await this.send(unsent)) sent.set(record.root.toLowerCase(), record);
+    } else {
+      for (const window of unsent) for (const record of await this.send([window])) sent.set(record.root.toLowerCase(), record);
+    }
+    return windows.map((w) => {
+      const found = existing.get(w.root);
+      if (found) return { ...found, alreadyAnchored: true };
+      const record = sent.get(w.root);
+      if (!record) throw new ProvenanceFailureError('ledger', `the anchor transaction emitted no Anchored event for ${w.root}`);
+      return { ...record, alreadyAnchored: false };
+    });
+  }
+
+  /** One transaction (anchor for one window, anchorMany for more): the Anchored records it made. */
+  private async send(windows: Array<{ root: string; digest: string }>): Promise<AnchorRecord[]> {
     const signer = this.options.signer;
     const fields = this.sendFields;
     if (!signer || !fields) throw new ProvenanceFailureError('ledger', 'this ledger is read-only: it has no operator key');
+    const data =
+      windows.length === 1
+        ? anchorInterface.encodeFunctionData('anchor', [windows[0]!.root, windows[0]!.digest])
+        : anchorInterface.encodeFunctionData('anchorMany', [windows.map((w) => w.root), windows.map((w) => w.digest)]);
+    let hash: string;
     try {
       // Signed here and sent raw: ethers' sendTransaction would also ask for the block number.
-      const signed = await signer.signTransaction({ to: this.address, data, chainId: this.options.chainId, ...(await fields.next(DEAREST_ANCHOR_DATA)) });
+      const signed = await signer.signTransaction({ to: this.address, data, chainId: this.options.chainId, ...(await fields.next(windows.length, dearestAnchorData)) });
       hash = (await this.options.provider.send('eth_sendRawTransaction', [signed])) as string;
       fields.sent();
     } catch (err) {
@@ -109,22 +144,30 @@ export class EvmLedger implements Ledger {
       fields.failed();
       throw new ProvenanceFailureError('ledger', `anchor transaction ${hash} reverted`);
     }
-    const log = receipt.logs.find((l) => l.address.toLowerCase() === this.address.toLowerCase() && l.topics[0] === anchoredTopic);
-    if (!log) throw new ProvenanceFailureError('ledger', `anchor transaction ${hash} emitted no Anchored event`);
-    return { ...(await this.toRecord(log)), alreadyAnchored: false };
+    const logs = receipt.logs.filter((l) => l.address.toLowerCase() === this.address.toLowerCase() && l.topics[0] === anchoredTopic);
+    return Promise.all(logs.map((log) => this.toRecord(log)));
+  }
+
+  /** The earliest anchor of each of `roots` found from `fromBlock` on (one eth_getLogs per block span for all of them). */
+  private async lookupMany(roots: string[], fromBlock?: number): Promise<Map<string, AnchorRecord>> {
+    const found = new Map<string, AnchorRecord>();
+    const [from, to] = await this.blockRange({ fromBlock: Math.max(fromBlock ?? this.firstBlock, 0) });
+    const span = this.options.maxLogRange ?? 5_000;
+    for (let start = from; start <= to && found.size < roots.length; start += span) {
+      const end = Math.min(to, start + span - 1);
+      const missing = roots.filter((root) => !found.has(root));
+      const logs = await this.rpc('lookup', () => this.options.provider.getLogs({ address: this.address, topics: [anchoredTopic, missing], fromBlock: start, toBlock: end }));
+      for (const log of logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)) {
+        const root = log.topics[1]!.toLowerCase();
+        if (!found.has(root)) found.set(root, await this.toRecord(log));
+      }
+    }
+    return found;
   }
 
   async lookup(root: string, fromBlock?: number): Promise<AnchorRecord | undefined> {
     const rootHex = normalizeRoot(root);
-    const [from, to] = await this.blockRange({ fromBlock: Math.max(fromBlock ?? this.firstBlock, 0) });
-    const span = this.options.maxLogRange ?? 5_000;
-    for (let start = from; start <= to; start += span) {
-      const end = Math.min(to, start + span - 1);
-      const logs = await this.rpc('lookup', () => this.options.provider.getLogs({ address: this.address, topics: [anchoredTopic, rootHex], fromBlock: start, toBlock: end }));
-      const earliest = logs.sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index)[0];
-      if (earliest) return this.toRecord(earliest);
-    }
-    return undefined;
+    return (await this.lookupMany([rootHex], fromBlock)).get(rootHex);
   }
 
   async anchorsInTransaction(txHash: string): Promise<AnchorRecord[]> {
@@ -233,16 +276,16 @@ async function deploy(options: EvmLedgerOptions): Promise<{ address: string; blo
   }
 }
 
-async function checkContract(options: EvmLedgerOptions, address: string): Promise<string> {
-  const code = await options.provider.getCode(address);
-  if (!isAnchorRuntimeCode(code)) throw new ProvenanceFailureError('ledger', `${address} does not hold the ProvenanceAnchor contract`);
-  if (!options.signer) return address;
+async function checkContract(options: EvmLedgerOptions, address: string): Promise<1 | 2> {
+  const version = anchorCodeVersion(await options.provider.getCode(address));
+  if (!version) throw new ProvenanceFailureError('ledger', `${address} does not hold the ProvenanceAnchor contract`);
+  if (!options.signer) return version;
   const result = await options.provider.call({ to: address, data: anchorInterface.encodeFunctionData('operator', []) });
   const operator = anchorInterface.decodeFunctionResult('operator', result)[0] as string;
   if (operator.toLowerCase() !== options.signer.address.toLowerCase()) {
     throw new ProvenanceFailureError('ledger', `ProvenanceAnchor at ${address} accepts anchors from ${operator} only, not from ${options.signer.address}`);
   }
-  return address;
+  return version;
 }
 
 function normalizeRoot(root: string): string {

@@ -45,6 +45,11 @@ export interface Ledger {
    * look-up to a few blocks.
    */
   anchor(root: string, manifestCid: string, options?: { searchFromBlock?: number }): Promise<AnchorReceipt>;
+  /**
+   * As `anchor`, for several windows, their receipts in the same order: those not on-chain yet go
+   * in one transaction (one per window on a contract deployed before anchorMany existed).
+   */
+  anchorMany(windows: ReadonlyArray<{ root: string; manifestCid: string }>, options?: { searchFromBlock?: number }): Promise<AnchorReceipt[]>;
   /** The earliest anchor of `root` (the authoritative one, should it have been anchored twice). */
   lookup(root: string, fromBlock?: number): Promise<AnchorRecord | undefined>;
   /** Current head block number. */

@@ -84,24 +84,43 @@ async function readWindow(deps: StageDeps, window: WindowRow) {
   return versions;
 }
 
+/** Windows per anchor transaction at most. */
+const ANCHOR_BATCH = 16;
+
 /**
- * built → anchored, one window at a time. Each root is first looked up from the block of the last
- * anchor recorded (a transaction whose result a crash lost can only be there or later), so a window
- * is never anchored twice. The anchor and the window's Provenance are recorded in one transaction.
+ * built → anchored, several windows per transaction: a transaction's fixed cost (on the embedded
+ * chain some 10 ms of CPU: signing, mining, the look-up) was about as much CPU per reading as all
+ * the rest of anchoring. Built windows wait for more to join them up to `coalesceMs` (or until a
+ * full batch is there). Every root is first looked up from the block of the last anchor recorded
+ * (a transaction whose result a crash lost can only be there or later), so a window is never
+ * anchored twice. Each window's anchor and Provenance are recorded in one transaction.
  */
-export function anchorStage(deps: StageDeps): WorkerStage {
+export function anchorStage(deps: StageDeps, coalesceMs: number): WorkerStage {
   // Per contract: the latest block known to hold one of our anchors (read once, then kept up to date).
   let since: { contract: string; block: number | undefined } | undefined;
+  let waitingSince: number | undefined;
   return {
     name: 'anchor',
     async run() {
-      const windows = await windowsWithStatus(deps.db, 'built', 16);
-      if (windows.length === 0) return false;
+      const windows = await windowsWithStatus(deps.db, 'built', ANCHOR_BATCH);
+      if (windows.length === 0) {
+        waitingSince = undefined;
+        return false;
+      }
+      if (windows.length < ANCHOR_BATCH) {
+        waitingSince ??= Date.now();
+        if (Date.now() - waitingSince < coalesceMs) return false;
+      }
+      waitingSince = undefined;
       const ledger = await deps.backends.ledger();
       const [chainId, contract] = [await ledger.chainId(), await ledger.contractAddress()];
       if (since?.contract !== contract) since = { contract, block: await lastAnchoredBlock(deps.db, chainId, contract) };
-      for (const window of windows) {
-        const receipt = await ledger.anchor(window.root!, window.manifestCid!, { searchFromBlock: since.block });
+      const receipts = await ledger.anchorMany(
+        windows.map((window) => ({ root: window.root!, manifestCid: window.manifestCid! })),
+        { searchFromBlock: since.block },
+      );
+      for (const [i, window] of windows.entries()) {
+        const receipt = receipts[i]!;
         if (receipt.manifestDigest !== manifestDigest(window.manifestCid!)) {
           deps.log.error({ window: window.windowId, tx: receipt.txHash }, 'the root was already anchored with another manifest; keeping the earliest anchor');
         }
@@ -110,6 +129,7 @@ export function anchorStage(deps: StageDeps): WorkerStage {
       }
       return true;
     },
+    dueInMs: () => (waitingSince === undefined ? undefined : waitingSince + coalesceMs - Date.now()),
   };
 }
 

@@ -62,7 +62,8 @@ export const provenanceFeature: ServerFeature = {
       log,
       lanes: [
         { name: 'build', stages: [assignStage(stage, config.ANCHOR_WINDOW_LEAVES, config.ANCHOR_WINDOW_SECONDS), buildStage(stage)] },
-        { name: 'anchor', stages: [anchorStage(stage)] },
+        // Anchoring waits for more built windows up to a fifth of the window time (1 s at the default 5 s).
+        { name: 'anchor', stages: [anchorStage(stage, Math.min(1_000, (config.ANCHOR_WINDOW_SECONDS * 1_000) / 5))] },
         { name: 'ingest', stages: [ingestSourceStage({ ...stage, subjects })] },
       ],
     });

@@ -6,8 +6,8 @@ import { decodeAnchorRevert } from '../../server/provenance/evm-ledger.ts';
 import { openJsonRpcLedger } from '../../server/provenance/json-rpc-ledger.ts';
 import { manifestDigest } from '../../server/provenance/manifest-digest.ts';
 import { ANVIL_KEY_0, ANVIL_KEY_1, anvilInstalled, startAnvil, type Anvil } from './anvil.ts';
-import { Interface, JsonRpcProvider, Wallet, type InterfaceAbi } from 'ethers';
-import { anchorArtifact } from '../../contracts/artifact.ts';
+import { ContractFactory, Interface, JsonRpcProvider, Wallet, type InterfaceAbi } from 'ethers';
+import { anchorArtifact, anchorArtifactV1 } from '../../contracts/artifact.ts';
 
 const CID_A = 'bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4';
 const CID_B = 'bafkreig3edcqsh7ku54usb3qqan5d3tq4mcjh55od4n4nflmedrvr5oyxu';
@@ -93,6 +93,37 @@ describe.skipIf(!anvilInstalled)('JsonRpcLedger against anvil', () => {
     const retried = await ledger.anchor(root, CID_B);
     expect(retried.alreadyAnchored).toBe(false);
     expect((await ledger.lookup(root))?.txHash).toBe(retried.txHash);
+    provider.destroy();
+    await ledger.close();
+  });
+
+  it('anchors several windows in one transaction, skipping roots already on-chain', async () => {
+    const ledger = await openJsonRpcLedger({ rpcUrl: anvil.url, privateKey: ANVIL_KEY_0 });
+    const earlier = await ledger.anchor(randomRoot(), CID_A);
+    const windows = [{ root: randomRoot(), manifestCid: CID_A }, { root: earlier.root, manifestCid: CID_B }, { root: randomRoot(), manifestCid: CID_B }];
+    const receipts = await ledger.anchorMany(windows, { searchFromBlock: earlier.blockNumber });
+    expect(receipts.map((r) => [r.root, r.alreadyAnchored])).toEqual([[windows[0].root, false], [earlier.root, true], [windows[2].root, false]]);
+    expect(receipts[1].txHash).toBe(earlier.txHash);
+    expect(receipts[1].manifestDigest).toBe(manifestDigest(CID_A));
+    // The two new roots share one transaction, each with its own Anchored log and manifest.
+    expect(receipts[2].txHash).toBe(receipts[0].txHash);
+    expect(receipts.map((r) => r.manifestDigest)).toEqual([manifestDigest(CID_A), manifestDigest(CID_A), manifestDigest(CID_B)]);
+    expect((await ledger.anchorsInTransaction(receipts[0].txHash)).map((a) => a.root)).toEqual([windows[0].root, windows[2].root]);
+    expect((await ledger.lookup(windows[2].root))?.logIndex).toBe(receipts[2].logIndex);
+    await ledger.close();
+  });
+
+  it('keeps anchoring on a contract an earlier version deployed, one window per transaction', async () => {
+    const provider = new JsonRpcProvider(anvil.url, 31337, { staticNetwork: true, cacheTimeout: -1 });
+    const v1 = anchorArtifactV1();
+    const deployment = await new ContractFactory(v1.abi as InterfaceAbi, v1.bytecode, new Wallet(ANVIL_KEY_0, provider)).deploy();
+    const address = await deployment.getAddress();
+    await deployment.waitForDeployment();
+    const ledger = await openJsonRpcLedger({ rpcUrl: anvil.url, privateKey: ANVIL_KEY_0, contract: address });
+    const receipts = await ledger.anchorMany([{ root: randomRoot(), manifestCid: CID_A }, { root: randomRoot(), manifestCid: CID_B }]);
+    expect(receipts.map((r) => r.alreadyAnchored)).toEqual([false, false]);
+    expect(receipts[0].txHash).not.toBe(receipts[1].txHash);
+    expect((await ledger.lookup(receipts[1].root))?.manifestDigest).toBe(manifestDigest(CID_B));
     provider.destroy();
     await ledger.close();
   });
