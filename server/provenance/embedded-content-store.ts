@@ -9,24 +9,25 @@ import { base32upper } from 'multiformats/bases/base32';
 import { CID } from 'multiformats/cid';
 import { KUBO_V1_IMPORT, type ContentStore } from './content-store.ts';
 import { ProvenanceFailureError, ProvenanceUnavailableError } from './errors.ts';
+import { BlockPacks, decodeLocation, encodeLocation } from './block-packs.ts';
 import { kuboV1ImporterOptions, singleBlockCid } from './unixfs-cid.ts';
 
 /**
- * The default content store: UnixFS blocks in DATA_DIR, no networking. Blocks go into a LevelDB
- * blockstore (blockstore-level, from the same js-stores family as blockstore-fs; Helia opens
- * either) in DATA_DIR/blockstore. blockstore-fs keeps one file per block, and creating a file of
- * a few kilobytes cost this machine about 180 µs of CPU (file system and journal work, measured
- * with Node's writeFileSync + renameSync into sharded directories): a window of a hundred
- * patients is a hundred bundles, and with device ingestion at full speed block files took more
- * CPU than sealing them. LevelDB appends blocks to one log and writes them out in large sorted
- * files. Blocks written by earlier versions (blockstore-fs layout in DATA_DIR/blocks) are still
- * read from there.
+ * The default content store: UnixFS blocks in DATA_DIR, no networking. Block bytes are appended to
+ * pack files in DATA_DIR/blockpacks (block-packs.ts) and their locations kept in a LevelDB
+ * (blockstore-level's, in DATA_DIR/blockstore, under `#` + the key blockstore-level would use).
+ * Earlier versions stored the bytes themselves in that LevelDB (and before that one file per block
+ * with blockstore-fs in DATA_DIR/blocks): both are still read. One file per block cost ~180 µs of
+ * CPU per small block here (file system and journal work); bytes inside LevelDB were rewritten by
+ * its compactions (~13 µs of CPU per anchored version under device ingestion); in packs they are
+ * written once.
  *
  * LevelDB is one process's: a tool that reads the blocks (vitalchain verify --data-dir) works on
  * the data directory of a stopped server.
  */
 export class EmbeddedContentStore implements ContentStore {
   private readonly store: LevelBlockstore;
+  private readonly packs: BlockPacks;
   private readonly legacy: FsBlockstore | undefined;
   private readonly opened: Promise<void>;
   private readonly blocks: Blockstore;
@@ -35,6 +36,7 @@ export class EmbeddedContentStore implements ContentStore {
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
     this.store = new LevelBlockstore(path.join(dataDir, 'blockstore'));
+    this.packs = new BlockPacks(path.join(dataDir, 'blockpacks'));
     const legacyDir = path.join(dataDir, 'blocks');
     this.legacy = fs.existsSync(legacyDir) ? new FsBlockstore(legacyDir, { createIfMissing: false }) : undefined;
     this.opened = Promise.all([this.store.open(), this.legacy?.open()]).then(
@@ -45,7 +47,7 @@ export class EmbeddedContentStore implements ContentStore {
     );
     // Reported by every use (and retried by the pipeline), not as an unhandled rejection that ends the process.
     this.opened.catch(() => undefined);
-    this.blocks = layered(this.store, this.legacy);
+    this.blocks = this.readable();
   }
 
   async put(bytes: Uint8Array, known?: string): Promise<string> {
@@ -56,7 +58,8 @@ export class EmbeddedContentStore implements ContentStore {
         await this.batched(single, bytes);
         return single.toString();
       }
-      const { cid } = await importBytes(bytes, this.store, kuboV1ImporterOptions());
+      const packed = { put: async (cid: CID, block: Uint8Array) => (await this.batched(cid, block), cid) };
+      const { cid } = await importBytes(bytes, packed, kuboV1ImporterOptions());
       return cid.toString();
     } catch (err) {
       throw new ProvenanceFailureError('content', 'could not write blocks to the embedded store', { cause: err });
@@ -64,21 +67,21 @@ export class EmbeddedContentStore implements ContentStore {
   }
 
   /**
-   * Single-block puts of one turn of the event loop go to LevelDB as one batch: a window's hundred
-   * bundles are one write instead of a hundred (put by put, LevelDB's calls were the largest
-   * part of building a window). Keys are blockstore-level's own (`/` + base32 of the multihash),
-   * so its get() finds them; the round-trip tests read every block back through it.
+   * Blocks put in one turn of the event loop are appended to the pack in one write and located in
+   * LevelDB in one batch: a window's hundred bundles are one write each, not a hundred. The data
+   * is written before the locations, so a location never points past what was written.
    */
   private batched(cid: CID, bytes: Uint8Array): Promise<void> {
     if (!this.pending) {
       const pending = { keys: [] as string[], values: [] as Uint8Array[], done: Promise.resolve() };
-      pending.done = new Promise<void>((resolve) => queueMicrotask(resolve)).then(() => {
+      pending.done = new Promise<void>((resolve) => queueMicrotask(resolve)).then(async () => {
         this.pending = undefined;
-        return this.store.db.batch(pending.keys.map((key, i) => ({ type: 'put' as const, key, value: pending.values[i] })));
+        const locations = await this.packs.append(pending.values);
+        await this.store.db.batch(pending.keys.map((key, i) => ({ type: 'put' as const, key, value: encodeLocation(locations[i]!) })));
       });
       this.pending = pending;
     }
-    this.pending.keys.push(`/${base32upper.encode(cid.multihash.bytes)}`);
+    this.pending.keys.push(packedKey(cid));
     this.pending.values.push(bytes);
     return this.pending.done;
   }
@@ -104,21 +107,34 @@ export class EmbeddedContentStore implements ContentStore {
 
   async close(): Promise<void> {
     await this.opened.catch(() => undefined);
+    await this.pending?.done.catch(() => undefined);
+    await this.packs.close();
     await this.store.close();
     await this.legacy?.close();
   }
+
+  /** Reads from the packs first, then LevelDB values and blockstore-fs files of earlier versions. */
+  private readable(): Blockstore {
+    const { store, legacy, packs } = this;
+    const located = async (cid: CID) => {
+      const value = (await store.db.get(packedKey(cid))) as Uint8Array | undefined;
+      return value === undefined ? undefined : decodeLocation(value);
+    };
+    return {
+      has: async (cid: CID) => (await located(cid)) !== undefined || (await store.has(cid)) || ((await legacy?.has(cid)) ?? false),
+      get: async function* (cid: CID) {
+        const location = await located(cid);
+        if (location) yield await packs.read(location);
+        else if (!legacy || (await store.has(cid))) yield* store.get(cid);
+        else yield* legacy.get(cid);
+      },
+    } as unknown as Blockstore;
+  }
 }
 
-/** Reads from the LevelDB store first, then from the blockstore-fs directory of earlier versions. */
-function layered(store: LevelBlockstore, legacy: FsBlockstore | undefined): Blockstore {
-  if (!legacy) return store;
-  return {
-    has: async (cid, options) => (await store.has(cid, options)) || legacy.has(cid, options),
-    get: async function* (cid, options) {
-      if (await store.has(cid, options)) yield* store.get(cid, options);
-      else yield* legacy.get(cid, options);
-    },
-  } as Blockstore;
+/** The location's key: blockstore-level's own key for the block (`/` + base32 of the multihash), marked `#`. */
+function packedKey(cid: CID): string {
+  return `#${base32upper.encode(cid.multihash.bytes)}`;
 }
 
 export function parseCid(cid: string): CID {

@@ -8,6 +8,8 @@ import { kuboV1ImporterOptions, singleBlockCid, unixfsCid } from '../../server/p
 import { withTempDir } from './tmp-dir.ts';
 import path from 'node:path';
 import { FsBlockstore } from 'blockstore-fs';
+import { LevelBlockstore } from 'blockstore-level';
+import fs from 'node:fs';
 
 /** Byte i = (i * 31) & 0xff: the pattern the reference note's Kubo / ipfs_cid vectors were computed on. */
 const pattern = (n: number) => new Uint8Array(n).map((_, i) => (i * 31) & 0xff);
@@ -60,6 +62,32 @@ describe('EmbeddedContentStore', () => {
   });
 });
 
+describe('EmbeddedContentStore layouts', () => {
+  it('appends blocks to pack files, not into LevelDB, and still reads blocks an earlier version kept in LevelDB', async () => {
+    await withTempDir(async (dir) => {
+      const earlier = new LevelBlockstore(path.join(dir, 'blockstore'));
+      await earlier.open();
+      const old = new TextEncoder().encode('hello world\n');
+      await earlier.put(singleBlockCid(old)!, old);
+      await earlier.close();
+      const store = new EmbeddedContentStore(dir);
+      expect(Buffer.from(await store.get(KUBO_V1[0]!.cid)).toString()).toBe('hello world\n');
+      const bundles = Array.from({ length: 50 }, (_, i) => pattern(1_000 + i));
+      const cids = await Promise.all(bundles.map((bytes) => store.put(bytes)));
+      const large = await store.put(pattern(300 * 1024));
+      expect(large).toBe(KUBO_V1[2]!.cid);
+      await store.close();
+      const packed = fs.readdirSync(path.join(dir, 'blockpacks')).reduce((sum, file) => sum + fs.statSync(path.join(dir, 'blockpacks', file)).size, 0);
+      expect(packed).toBeGreaterThanOrEqual(bundles.reduce((sum, b) => sum + b.length, 0) + 300 * 1024);
+      const reopened = new EmbeddedContentStore(dir);
+      for (const [i, cid] of cids.entries()) expect(Buffer.from(await reopened.get(cid)).equals(Buffer.from(bundles[i]!))).toBe(true);
+      expect(Buffer.from(await reopened.get(large)).equals(Buffer.from(pattern(300 * 1024)))).toBe(true);
+      expect(await reopened.has(KUBO_V1[0]!.cid)).toBe(true);
+      await reopened.close();
+    });
+  });
+});
+
 describe('single-block CIDs', () => {
   it('equal the importer\'s CIDs on both sides of the chunk boundary', async () => {
     for (const size of [0, 1, 4096, 262_143, 262_144, 262_145]) {
@@ -81,7 +109,7 @@ describe('single-block CIDs', () => {
       const store = new EmbeddedContentStore(dir);
       expect(await store.has(cid.toString())).toBe(true);
       expect(Buffer.from(await store.get(cid.toString())).toString()).toBe('hello fhir\n');
-      // New blocks go to the LevelDB store, and both kinds are read.
+      // New blocks go to the packs, and both kinds are read.
       const fresh = await store.put(pattern(300 * 1024));
       expect(Buffer.from(await store.get(fresh)).equals(Buffer.from(pattern(300 * 1024)))).toBe(true);
       await store.close();
