@@ -16,8 +16,11 @@
  *    the time until the last reading is anchored (pipeline versions/s end to end), commit → anchor
  *    latency p50/p99 of every version (from the pipeline's own tables), gas per anchored version of
  *    full windows and windows per anchor transaction, and `--verify` sequential $verify requests
- *    p50/p99. Then the PROVENANCE=off data is reopened with provenance on: how fast the pipeline
- *    drains a backlog (its capacity).
+ *    p50/p99; and CPU per reading (the server process, plus PostgreSQL's processes when it runs
+ *    here) for ingest alone and for ingest with provenance until the last reading is anchored: the
+ *    slowdown measured while ingesting leaves out whatever the pipeline does after the burst, this
+ *    one does not. Then the PROVENANCE=off data is reopened with provenance on: how fast the
+ *    pipeline drains a backlog (its capacity).
  * Prints a table of medians and writes bench/results/provenance.json.
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
@@ -39,6 +42,7 @@ import { leafHash, newSalt } from '../server/provenance/leaf.ts';
 import { openDatabase } from '../server/store/open-database.ts';
 import { startChildServer, type ChildServer } from '../test/helpers/child-server.ts';
 import { freshDatabase, median, percentile, REPO, writeResults } from './support/bench-server.ts';
+import { cpuSeconds } from './support/process-cpu.ts';
 import { devicesBundle, readings } from './support/ble-readings.ts';
 
 const { values } = parseArgs({
@@ -282,6 +286,15 @@ interface RunResult {
   windowsPerTransaction: number;
   verifyP50: number;
   verifyP99: number;
+  /** CPU µs per reading (server process, plus PostgreSQL's processes on this machine): ingest alone. */
+  cpuOffMicros: number;
+  /** The same with provenance on, until the last reading is anchored: all the pipeline's work included. */
+  cpuOnMicros: number;
+}
+
+function cpuUsed(before: number | undefined, child: ChildServer, backend: 'pglite' | 'postgres'): number | undefined {
+  const after = cpuSeconds(child.process.pid!, backend === 'postgres');
+  return before === undefined || after === undefined ? undefined : after - before;
 }
 
 async function serverRun(backend: 'pglite' | 'postgres'): Promise<RunResult> {
@@ -292,14 +305,19 @@ async function serverRun(backend: 'pglite' | 'postgres'): Promise<RunResult> {
   try {
     child = await startChildServer(env(0, 'off'));
     await setup(child.url);
+    const offCpu = cpuSeconds(child.process.pid!, backend === 'postgres');
     const off = await ingest(child.url);
+    const offCpuUsed = cpuUsed(offCpu, child, backend);
     await child.kill('SIGTERM');
 
     child = await startChildServer(env(1, 'on'));
     await setup(child.url);
     await anchoredAt(child.url, await lastObservation(child.url));
+    const onCpu = cpuSeconds(child.process.pid!, backend === 'postgres');
     const on = await ingest(child.url);
     await anchoredAt(child.url, await lastObservation(child.url));
+    // Everything provenance does for these readings is done once the last one is anchored.
+    const onCpuUsed = cpuUsed(onCpu, child, backend);
     const verify = await verifyLatency(child.url);
     await child.kill('SIGTERM');
     const figures = await pipelineFigures(dirs[1], databases[1]?.url, on.startedAt);
@@ -321,6 +339,8 @@ async function serverRun(backend: 'pglite' | 'postgres'): Promise<RunResult> {
       windowsPerTransaction: figures.windowsPerTransaction,
       verifyP50: verify.p50,
       verifyP99: verify.p99,
+      cpuOffMicros: offCpuUsed === undefined ? NaN : (offCpuUsed * 1e6) / (clients * requests * batch),
+      cpuOnMicros: onCpuUsed === undefined ? NaN : (onCpuUsed * 1e6) / (clients * requests * batch),
     };
   } finally {
     await child?.kill('SIGKILL');
@@ -341,7 +361,7 @@ for (const backend of values.backends!.split(',') as ('pglite' | 'postgres')[]) 
   for (let run = 0; run < runs; run++) {
     const result = await serverRun(backend);
     results.push(result);
-    log(`${backend} run ${run + 1}: ingest ${Math.round(result.offPerSecond)}/s off, ${Math.round(result.onPerSecond)}/s on (${((1 - result.onPerSecond / result.offPerSecond) * 100).toFixed(1)} % slower); pipeline ${Math.round(result.pipelinePerSecond)}/s, drain ${Math.round(result.drainPerSecond)}/s; latency p50 ${Math.round(result.latencyP50)} ms p99 ${Math.round(result.latencyP99)} ms; ${result.gasPerVersion.toFixed(2)} gas/version, ${result.windowsPerTransaction} windows/tx; $verify p50 ${result.verifyP50.toFixed(1)} ms`);
+    log(`${backend} run ${run + 1}: ingest ${Math.round(result.offPerSecond)}/s off, ${Math.round(result.onPerSecond)}/s on (${((1 - result.onPerSecond / result.offPerSecond) * 100).toFixed(1)} % slower); pipeline ${Math.round(result.pipelinePerSecond)}/s, drain ${Math.round(result.drainPerSecond)}/s; latency p50 ${Math.round(result.latencyP50)} ms p99 ${Math.round(result.latencyP99)} ms; ${result.gasPerVersion.toFixed(2)} gas/version, ${result.windowsPerTransaction} windows/tx; $verify p50 ${result.verifyP50.toFixed(1)} ms; CPU ${Math.round(result.cpuOffMicros)} / ${Math.round(result.cpuOnMicros)} µs per reading`);
   }
   const pick = (key: keyof RunResult) => median(results.map((r) => r[key]));
   servers[backend] = { ...(Object.fromEntries((Object.keys(results[0]) as (keyof RunResult)[]).map((k) => [k, pick(k)])) as unknown as RunResult), runs: results };
@@ -362,6 +382,8 @@ for (const [backend, r] of Object.entries(servers)) {
   console.log(`\n${backend}`);
   row('  $ingest readings/s, PROVENANCE=off', n(r.offPerSecond));
   row('  $ingest readings/s, PROVENANCE=on', `${n(r.onPerSecond)} (${n((1 - r.onPerSecond / r.offPerSecond) * 100, 1)} % slower)`);
+  row(`  CPU µs per reading${backend === 'postgres' ? ' (server + PostgreSQL)' : ''}: off / on, until anchored`, `${n(r.cpuOffMicros)} / ${n(r.cpuOnMicros)}`);
+  row('  sustained slowdown where CPU is the limit: 1 − CPU off / on', `${n((1 - r.cpuOffMicros / r.cpuOnMicros) * 100, 1)} %`);
   row('  pipeline while ingesting: versions anchored per second (full windows)', n(r.pipelinePerSecond));
   row('  pipeline capacity: a backlog drained (versions/s, full windows)', n(r.drainPerSecond));
   row('  commit → anchored latency p50 / p99 (ms)', `${n(r.latencyP50)} / ${n(r.latencyP99)}`);
