@@ -33,3 +33,21 @@ export function leafFromDigest(salt: Uint8Array, bytesSha256: Uint8Array): Buffe
 export function leafHash(salt: Uint8Array, bytes: Uint8Array): Buffer {
   return leafFromDigest(salt, sha256(bytes));
 }
+
+/** The two hashes' input and output, reused: writeLeaf runs on one thread at a time (its own). */
+const joined = Buffer.alloc(SALT_BYTES + 32);
+
+/**
+ * leafHash(salt, bytes) written into `target` at `offset`. The sealer computes one per committed
+ * version, and each digest returned as a Buffer was an ArrayBuffer of its own for the collector
+ * to track and sweep (two per version); digests as hex text die young instead.
+ */
+export function writeLeaf(salt: Uint8Array, bytes: Uint8Array, target: Buffer, offset: number): void {
+  if (salt.length !== SALT_BYTES) {
+    leafHash(salt, bytes).copy(target, offset);
+    return;
+  }
+  joined.set(salt, 0);
+  joined.write(hash('sha256', bytes, 'hex'), SALT_BYTES, 32, 'hex');
+  target.write(hash('sha256', joined, 'hex'), offset, 32, 'hex');
+}

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
 import { buildAnchorWindow, SHARED_SUBJECT, windowKeySubjects, type WindowVersion } from './anchor-window.ts';
 import type { ContentStore } from './content-store.ts';
-import { SALT_BYTES, leafHash } from './leaf.ts';
+import { SALT_BYTES, writeLeaf } from './leaf.ts';
 import { RecentLeaves, type RecentLeaf } from './recent-leaves.ts';
 import type { HeldBatch, HeldVersion, SealerReply, SealerRequest, SealedWindow, VersionsToHash } from './sealer-protocol.ts';
 import { unixfsCid } from './unixfs-cid.ts';
@@ -73,8 +73,8 @@ function hash(id: number, versions: VersionsToHash, contents: Array<{ json: stri
   for (let i = 0; i < count; i++) {
     const bytes = bytesOf(i);
     const salt = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
-    const leaf = leafHash(salt, bytes);
-    leaf.copy(leaves, i * 32);
+    writeLeaf(salt, bytes, leaves, i * 32);
+    const leaf = leaves.subarray(i * 32, (i + 1) * 32);
     subjects[i] = generated[i] ? SHARED_SUBJECT : found[i]!.subject;
     hashed[i] = { rid: rids[i]!, version: { type: versions.types[i]!, id: versions.ids[i]!, version: String(versions.versions[i]), bytes, salt, leaf, patient: subjects[i]! } };
   }
