@@ -9,7 +9,7 @@ const TICKS = 100;
  * difference over a phase; PostgreSQL counts only when it runs on this machine (127.0.0.1).
  */
 export function cpuSeconds(pid: number, withPostgres: boolean): number | undefined {
-  const own = processCpu(pid);
+  const own = readStat(pid)?.cpu;
   if (own === undefined) return undefined;
   if (!withPostgres) return own;
   let total = own;
@@ -19,10 +19,6 @@ export function cpuSeconds(pid: number, withPostgres: boolean): number | undefin
     if (stat?.comm === 'postgres') total += stat.cpu;
   }
   return total;
-}
-
-function processCpu(pid: number): number | undefined {
-  return readStat(pid)?.cpu;
 }
 
 function readStat(pid: number): { comm: string; cpu: number } | undefined {

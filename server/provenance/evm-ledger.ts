@@ -106,11 +106,9 @@ export class EvmLedger implements Ledger {
     const existing = await this.lookupMany(windows.map((w) => w.root), searchFromBlock);
     const unsent = windows.filter((w) => !existing.has(w.root));
     const sent = new Map<string, AnchorRecord>();
-    if (this.batches) {
-      if (unsent.length > 0) for (const record of await this.send(unsent)) sent.set(record.root.toLowerCase(), record);
-    } else {
-      for (const window of unsent) for (const record of await this.send([window])) sent.set(record.root.toLowerCase(), record);
-    }
+    // One transaction for all of them, or one each on a contract without anchorMany.
+    const transactions = this.batches ? [unsent] : unsent.map((window) => [window]);
+    for (const group of transactions) if (group.length > 0) for (const record of await this.send(group)) sent.set(record.root.toLowerCase(), record);
     return windows.map((w) => {
       const found = existing.get(w.root);
       if (found) return { ...found, alreadyAnchored: true };

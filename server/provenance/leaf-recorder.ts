@@ -52,9 +52,13 @@ export async function recordLeaves(db: Database, subjects: KeySubjects, events: 
 }
 
 function eventBatch(events: readonly OutboxEvent[]): LeafBatch {
-  const batch: LeafBatch = { seqs: [], rids: [], versions: [], types: [], ids: [], generated: [], committed: [] };
+  const batch = emptyBatch();
   for (const event of events) if (event.action !== 'delete') addVersion(batch, event.seq, event.rid, event.version, event.type, event.id, event.lastUpdated);
   return batch;
+}
+
+function emptyBatch(): LeafBatch {
+  return { seqs: [], rids: [], versions: [], types: [], ids: [], generated: [], committed: [] };
 }
 
 function addVersion(batch: LeafBatch, seq: number, rid: number, version: number, type: string, id: string, committed: string | Date): void {
@@ -112,7 +116,7 @@ async function storedVersions(db: Database, events: readonly OutboxEvent[]): Pro
       ORDER BY o.seq`,
     [events[0].seq, events[events.length - 1].seq],
   );
-  const batch: LeafBatch = { seqs: [], rids: [], versions: [], types: [], ids: [], generated: [], committed: [] };
+  const batch = emptyBatch();
   for (const row of rows) addVersion(batch, Number(row.seq), Number(row.rid), row.version, row.type, row.id, row.last_updated);
   return { batch, contents: (subjects) => rows.map((row, i) => ({ json: row.content, subject: batch.generated[i] ? SHARED_SUBJECT : subjectOf(subjects, row) })) };
 }

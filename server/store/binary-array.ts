@@ -109,25 +109,10 @@ const ELEMENT: Record<ColumnType, (writer: Writer, value: unknown) => void> = {
  */
 export function binaryArray(type: ColumnType, rows: BulkRows, column: number): Buffer {
   const values = rows.column(column);
-  const count = values.length;
-  let hasNull = 0;
-  for (let i = 0; i < count; i++) if (values[i] === null || values[i] === undefined) hasNull = 1;
-  const writer = new Writer(Buffer.allocUnsafe(20 + elementsSize(type, values)));
-  writer.int32(1);
-  writer.int32(hasNull);
-  writer.int32(ELEMENT_OID[type]);
-  writer.int32(count);
-  writer.int32(1);
-  const write = ELEMENT[type];
-  for (let i = 0; i < count; i++) {
-    const value = values[i];
-    if (value === null || value === undefined) {
-      // A text wider than its estimate may have used a later element's room.
-      writer.reserve(4);
-      writer.int32(-1);
-    } else write(writer, value);
-  }
-  return writer.buffer.subarray(0, writer.offset);
+  // Sized exactly up front (text as ASCII), so from the shared pool and without a room check per value.
+  const array = new BinaryArrayBuilder(type, elementsSize(type, values), { pooled: true });
+  array.addSized(values);
+  return array.finish();
 }
 
 /** Room one non-NULL element may need, length word included; text reserves its own (writeText). */
@@ -148,7 +133,8 @@ function elementRoom(type: ColumnType, value: unknown): number {
  * A binary array built one element at a time, for values that should not wait in JavaScript
  * objects until the whole batch is known: a request's index rows are written here as each
  * resource's rows are extracted, so the tuples die young instead of being promoted with the
- * request and marked by every major collection until it commits (index-writer.ts).
+ * request and marked by every major collection until it commits (index-writer.ts). binaryArray
+ * writes a whole column through it at once.
  */
 export class BinaryArrayBuilder {
   private readonly writer: Writer;
@@ -156,9 +142,13 @@ export class BinaryArrayBuilder {
   private count = 0;
   private hasNull = 0;
 
-  constructor(private readonly type: ColumnType, sizeHint = 256) {
-    // Never the shared allocation pool: the buffer is kept while the request's rows are collected.
-    this.writer = new Writer(Buffer.allocUnsafeSlow(20 + sizeHint));
+  /** `pooled`: the buffer may come from the shared allocation pool (it is not kept while rows are collected). */
+  constructor(
+    private readonly type: ColumnType,
+    sizeHint = 256,
+    { pooled = false }: { pooled?: boolean } = {},
+  ) {
+    this.writer = new Writer(pooled ? Buffer.allocUnsafe(20 + sizeHint) : Buffer.allocUnsafeSlow(20 + sizeHint));
     this.writer.offset = 20;
     this.write = ELEMENT[type];
   }
@@ -168,15 +158,23 @@ export class BinaryArrayBuilder {
   }
 
   add(value: unknown): void {
+    if (value === null || value === undefined) return this.addNull();
     this.count++;
-    if (value === null || value === undefined) {
-      this.hasNull = 1;
-      this.writer.reserve(4);
-      this.writer.int32(-1);
-      return;
-    }
     this.writer.reserve(elementRoom(this.type, value));
     this.write(this.writer, value);
+  }
+
+  /** Values whose room the size hint already holds (elementsSize): no room check but text's own. */
+  addSized(values: readonly unknown[]): void {
+    const { writer, write } = this;
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (value === null || value === undefined) this.addNull();
+      else {
+        this.count++;
+        write(writer, value);
+      }
+    }
   }
 
   /** The array so far (header included); adding more afterwards starts from where it ended. */
@@ -190,6 +188,14 @@ export class BinaryArrayBuilder {
     this.writer.int32(1);
     this.writer.offset = end;
     return this.writer.buffer.subarray(0, end);
+  }
+
+  private addNull(): void {
+    this.count++;
+    this.hasNull = 1;
+    // A text wider than its estimate may have used a later element's room.
+    this.writer.reserve(4);
+    this.writer.int32(-1);
   }
 }
 
