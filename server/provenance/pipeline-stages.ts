@@ -9,7 +9,7 @@ import { manifestDigest } from './manifest-digest.ts';
 import type { WindowVersion } from './anchor-window.ts';
 import type { Sealer } from './sealer.ts';
 import { windowProvenance } from './window-provenance.ts';
-import { assignWindows, lastAnchoredBlock, saveAnchored, saveBuilt, windowLeaves, windowsWithStatus, windowVersions, type WindowRow } from './window-store.ts';
+import { assignWindows, lastAnchoredBlock, saveAnchored, saveBuilt, windowsWithStatus, windowTargets, windowVersions, type WindowRow } from './window-store.ts';
 
 export interface StageDeps {
   db: Database;
@@ -139,7 +139,7 @@ export function anchorStage(deps: StageDeps, coalesceMs: number): WorkerStage {
  */
 async function recordAnchor(deps: StageDeps, window: WindowRow, receipt: AnchorRecord): Promise<void> {
   const anchored: WindowRow = { ...window, anchor: { chainId: receipt.chainId, contract: receipt.contract, txHash: receipt.txHash, blockNumber: receipt.blockNumber, blockTime: new Date(receipt.blockTime * 1000).toISOString(), anchoredAt: '' } };
-  const resource = window.needsProvenance ? windowProvenance(anchored, await windowLeaves(deps.db, window)) : undefined;
+  const resource = window.needsProvenance ? windowProvenance(anchored, await windowTargets(deps.db, window)) : undefined;
   // A window whose versions were all erased before anchoring has nothing left to name.
   const operations: WriteOperation[] = resource && (resource.target as unknown[]).length > 0 ? [{ action: 'update', method: 'PUT', type: 'Provenance', id: resource.id as string, resource }] : [];
   const written = await deps.db.transaction(async (tx) => {

@@ -1,4 +1,4 @@
-import type { WindowLeaf, WindowRow } from './window-store.ts';
+import type { WindowRow, WindowTargets } from './window-store.ts';
 import { AGENT_SYSTEM, anchorExtension, ipfsEntity, participant } from './provenance-resource.ts';
 
 /**
@@ -21,16 +21,14 @@ export function isWindowProvenanceId(id: string): boolean {
   return id.startsWith(PREFIX);
 }
 
-export function windowProvenance(window: WindowRow, leaves: readonly WindowLeaf[]): Record<string, unknown> {
+export function windowProvenance(window: WindowRow, named: WindowTargets): Record<string, unknown> {
   const anchor = window.anchor!;
-  const targets = leaves.filter((leaf) => leaf.type !== undefined);
-  const times = leaves.map((leaf) => leaf.committedAt).sort();
   return {
     resourceType: 'Provenance',
     id: windowProvenanceId(window.windowId),
-    extension: [anchorExtension({ ...anchor, root: window.root!, leafCount: leaves.length })],
-    target: targets.map((leaf) => ({ reference: `${leaf.type}/${leaf.id}/_history/${leaf.version}` })),
-    occurredPeriod: { start: times[0], end: times[times.length - 1] },
+    extension: [anchorExtension({ ...anchor, root: window.root!, leafCount: named.leafCount })],
+    target: named.targets,
+    occurredPeriod: { start: named.firstCommitted, end: named.lastCommitted },
     recorded: anchor.blockTime,
     activity: { text: 'Merkle root of these versions anchored on an EVM chain; encrypted bundles stored on IPFS' },
     agent: [

@@ -1,5 +1,6 @@
 import type { Database, Queryable } from '../store/database.ts';
 import type { AnchorWindow, WindowVersion } from './anchor-window.ts';
+import { isoInstantSql } from '../store/iso-instant-sql.ts';
 import { leafHash } from './leaf.ts';
 import type { AnchorRecord } from './ledger.ts';
 
@@ -95,24 +96,14 @@ export async function windowOfLeaf(db: Queryable, leafNo: number): Promise<Windo
   return window && window.lastLeaf >= leafNo ? window : undefined;
 }
 
-export interface WindowLeaf {
-  leafNo: number;
-  rid?: number;
-  type?: string;
-  id?: string;
-  version?: number;
-  committedAt: string;
-  generated: boolean;
-}
-
 /**
  * A window's leaves as buildAnchorWindow takes them, in leaf order. A leaf whose version is gone
  * (erased), or whose bytes no longer hash to it (altered after commit), goes in as a bare leaf:
  * anchored as computed at commit, with nothing put in a bundle.
  */
-export async function windowVersions(db: Queryable, window: WindowRow): Promise<{ versions: WindowVersion[]; leaves: WindowLeaf[]; altered: number }> {
+export async function windowVersions(db: Queryable, window: WindowRow): Promise<{ versions: WindowVersion[]; altered: number }> {
   const { rows } = await db.query<any>(
-    `SELECT l.leaf_no, l.rid, l.version, l.type, l.id, l.salt, l.leaf, l.subject, l.generated, l.committed_at, v.content
+    `SELECT l.leaf_no, l.rid, l.version, l.type, l.id, l.salt, l.leaf, l.subject, l.generated, v.content
        FROM provenance_leaf l LEFT JOIN resource_version v ON v.rid = l.rid AND v.version = l.version
       WHERE l.leaf_no BETWEEN $1 AND $2 ORDER BY l.leaf_no`,
     [window.firstLeaf, window.lastLeaf],
@@ -130,29 +121,32 @@ export async function windowVersions(db: Queryable, window: WindowRow): Promise<
     }
     return { ...bare, bytes, salt, patient: row.subject ?? undefined };
   });
-  return {
-    versions,
-    leaves: rows.map(toLeaf),
-    altered,
-  };
+  return { versions, altered };
 }
 
-/** A window's leaves without their content (what its Provenance names). */
-export async function windowLeaves(db: Queryable, window: WindowRow): Promise<WindowLeaf[]> {
-  const { rows } = await db.query<any>(
-    `SELECT leaf_no, rid, version, type, id, generated, committed_at FROM provenance_leaf WHERE leaf_no BETWEEN $1 AND $2 ORDER BY leaf_no`,
+/** What a window's Provenance names, summarised by the database. */
+export interface WindowTargets {
+  leafCount: number;
+  /** Versioned references to the versions the window anchors, in leaf order; erased ones are left out. */
+  targets: Array<{ reference: string }>;
+  firstCommitted: string;
+  lastCommitted: string;
+}
+
+/**
+ * The targets come as one JSON text built in SQL: read as a row per leaf, the 1,000 leaves of a
+ * window cost a row object, a Date parse and a formatted time each, only to become references.
+ */
+export async function windowTargets(db: Queryable, window: WindowRow): Promise<WindowTargets> {
+  const { rows } = await db.query<{ leaves: string | number; targets: string; first: string; last: string }>(
+    `SELECT count(*) AS leaves,
+            coalesce(json_agg(json_build_object('reference', type || '/' || id || '/_history/' || version) ORDER BY leaf_no) FILTER (WHERE type IS NOT NULL), '[]')::text AS targets,
+            ${isoInstantSql('min(committed_at)')} AS first, ${isoInstantSql('max(committed_at)')} AS last
+       FROM provenance_leaf WHERE leaf_no BETWEEN $1 AND $2`,
     [window.firstLeaf, window.lastLeaf],
   );
-  return rows.map(toLeaf);
-}
-
-function toLeaf(row: any): WindowLeaf {
-  return {
-    leafNo: Number(row.leaf_no),
-    ...(row.rid !== null ? { rid: Number(row.rid), type: row.type, id: row.id, version: row.version } : {}),
-    committedAt: new Date(row.committed_at).toISOString(),
-    generated: row.generated,
-  };
+  const [row] = rows;
+  return { leafCount: Number(row.leaves), targets: JSON.parse(row.targets) as WindowTargets['targets'], firstCommitted: row.first, lastCommitted: row.last };
 }
 
 /** Records a built window (bundles and manifest stored) in one transaction; a second call changes nothing. */

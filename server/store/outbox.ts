@@ -1,6 +1,7 @@
 import type { Logger } from '../log.ts';
 import type { Database } from './database.ts';
 import type { CommittedWrite, Repository } from './repository.ts';
+import { isoInstantSql } from './iso-instant-sql.ts';
 
 export interface OutboxEvent {
   seq: number;
@@ -44,11 +45,8 @@ export interface OutboxConsumer {
   drained(): Promise<void>;
 }
 
-/**
- * The commit time as ISO text, formatted by the database: consumers read events by the thousand,
- * and a timestamptz column costs the driver a Date parse per row that would only be formatted again.
- */
-const isoLastUpdated = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS last_updated`;
+/** The commit time as ISO text (consumers read events by the thousand). */
+const isoLastUpdated = (column: string) => `${isoInstantSql(column)} AS last_updated`;
 
 function toEvents(rows: any[]): OutboxEvent[] {
   return rows.map((row) => ({
