@@ -1,64 +1,145 @@
 import type { WindowVersion } from './anchor-window.ts';
 
-export interface RecentLeaf {
-  rid: number;
-  version: WindowVersion & { bytes: Buffer; salt: Buffer; leaf: Buffer; patient: string };
+/**
+ * A hashed batch whose leaves got consecutive numbers from `first`: one array per field, version
+ * i's bytes at `starts[i]`..`ends[i]` of `sources[i]` (the buffer its commit arrived in), its salt
+ * and leaf at 32·i of `salts` and `leaves`.
+ */
+export interface LeafRun {
+  first: number;
+  rids: number[];
+  types: string[];
+  ids: string[];
+  versions: number[];
+  subjects: string[];
+  sources: Buffer[];
+  starts: number[];
+  ends: number[];
+  salts: Buffer;
+  leaves: Buffer;
+}
+
+interface HeldRun extends LeafRun {
+  bytes: number;
+  /** Per leaf: 1 once released (its window built) or forgotten (erased); the run goes when all are. */
+  done: Uint8Array;
+  doneCount: number;
+  /** Some leaf was forgotten: windows over this run are read from the database. */
+  forgotten: boolean;
 }
 
 /**
- * What the consumer just read and hashed, kept for the window builder so the common case reads
- * each version's bytes from the database once, not twice. Only a shortcut: bounded in bytes, lost
- * on restart, and the builder falls back to the database for any window it does not fully hold.
+ * What the consumer just hashed, kept for the window builder so the common case reads each
+ * version's bytes from the database once, not twice. Only a shortcut: bounded in bytes, lost on
+ * restart, and the builder falls back to the database for any window it does not fully hold.
  * The bytes are exactly those the leaf was computed from. $erase drops a patient's entries.
+ *
+ * Kept as runs of columns, not an entry object per leaf: those objects lived for the seconds
+ * between hashing and sealing, long enough to be copied by every scavenge and promoted, and
+ * collecting them cost the sealer thread more than hashing did. Objects for a window are made
+ * only when it is sealed, and die with it.
  */
 export class RecentLeaves {
-  private readonly entries = new Map<number, RecentLeaf>();
+  /** In ascending leaf order. */
+  private runs: HeldRun[] = [];
   private bytes = 0;
 
   constructor(private readonly maxBytes = 64 * 1024 * 1024) {}
 
-  add(leafNo: number, leaf: RecentLeaf): void {
-    this.entries.set(leafNo, leaf);
-    this.bytes += leaf.version.bytes.length;
-    // Iterated only when over the bound: a Map iterator starts by skipping the slots of every
-    // entry deleted since the table was last rebuilt, and released windows leave thousands of
-    // them at its front. Starting one per added leaf, with a 30,000-leaf backlog released a
-    // window at a time, cost ~6 µs per leaf in a scratch simulation (664 ms per 100,000 adds,
-    // 15 ms without).
-    if (this.bytes <= this.maxBytes) return;
-    for (const [oldest, entry] of this.entries) {
-      if (this.bytes <= this.maxBytes) break;
-      this.entries.delete(oldest);
-      this.bytes -= entry.version.bytes.length;
-    }
+  add(run: LeafRun): void {
+    const count = run.rids.length;
+    if (count === 0) return;
+    let bytes = 0;
+    for (let i = 0; i < count; i++) bytes += run.ends[i]! - run.starts[i]!;
+    const held: HeldRun = { ...run, bytes, done: new Uint8Array(count), doneCount: 0, forgotten: false };
+    let at = this.runs.length;
+    while (at > 0 && this.runs[at - 1]!.first > run.first) at--;
+    this.runs.splice(at, 0, held);
+    this.bytes += bytes;
+    while (this.bytes > this.maxBytes && this.runs.length > 0) this.bytes -= this.runs.shift()!.bytes;
   }
 
   /** The window's versions in leaf order, or undefined unless every one of them is held. */
   window(firstLeaf: number, lastLeaf: number): WindowVersion[] | undefined {
     const versions: WindowVersion[] = [];
-    for (let n = firstLeaf; n <= lastLeaf; n++) {
-      const entry = this.entries.get(n);
-      if (!entry) return undefined;
-      versions.push(entry.version);
-    }
-    return versions;
+    const found = this.cover(firstLeaf, lastLeaf, (run, i) => {
+      versions.push({
+        type: run.types[i]!,
+        id: run.ids[i]!,
+        version: String(run.versions[i]),
+        bytes: run.sources[i]!.subarray(run.starts[i], run.ends[i]),
+        salt: run.salts.subarray(i * 32, i * 32 + 32),
+        leaf: run.leaves.subarray(i * 32, i * 32 + 32),
+        patient: run.subjects[i]!,
+      });
+    });
+    return found ? versions : undefined;
+  }
+
+  /** The key subjects of the window's versions, or undefined unless every one of them is held. */
+  subjects(firstLeaf: number, lastLeaf: number): string[] | undefined {
+    const subjects = new Set<string>();
+    return this.cover(firstLeaf, lastLeaf, (run, i) => subjects.add(run.subjects[i]!)) ? [...subjects] : undefined;
   }
 
   /** Forgets the range once its window is built. */
   release(firstLeaf: number, lastLeaf: number): void {
-    for (let n = firstLeaf; n <= lastLeaf; n++) {
-      const entry = this.entries.get(n);
-      if (!entry) continue;
-      this.entries.delete(n);
-      this.bytes -= entry.version.bytes.length;
+    for (const run of this.overlapping(firstLeaf, lastLeaf)) {
+      const from = Math.max(firstLeaf, run.first) - run.first;
+      const to = Math.min(lastLeaf, run.first + run.rids.length - 1) - run.first;
+      for (let i = from; i <= to; i++) this.markDone(run, i);
     }
+    this.dropDone();
   }
 
   forget(subject: string, rids: ReadonlySet<number>): void {
-    for (const [n, entry] of this.entries) {
-      if (entry.version.patient !== subject && !rids.has(entry.rid)) continue;
-      this.entries.delete(n);
-      this.bytes -= entry.version.bytes.length;
+    for (const run of this.runs) {
+      for (let i = 0; i < run.rids.length; i++) {
+        if (run.subjects[i] !== subject && !rids.has(run.rids[i]!)) continue;
+        run.forgotten = true;
+        // The bytes go now, not when the rest of the run does.
+        run.sources[i] = EMPTY;
+        run.starts[i] = 0;
+        run.ends[i] = 0;
+        this.markDone(run, i);
+      }
     }
+    this.dropDone();
+  }
+
+  /** Calls `each` for every leaf from first to last in order; false (having called it for some) unless all are held. */
+  private cover(firstLeaf: number, lastLeaf: number, each: (run: HeldRun, i: number) => void): boolean {
+    let next = firstLeaf;
+    for (const run of this.overlapping(firstLeaf, lastLeaf)) {
+      if (run.first > next || run.forgotten) return false;
+      const to = Math.min(lastLeaf, run.first + run.rids.length - 1);
+      for (; next <= to; next++) {
+        const i = next - run.first;
+        if (run.done[i]) return false;
+        each(run, i);
+      }
+    }
+    return next > lastLeaf;
+  }
+
+  private overlapping(firstLeaf: number, lastLeaf: number): HeldRun[] {
+    return this.runs.filter((run) => run.first <= lastLeaf && run.first + run.rids.length - 1 >= firstLeaf);
+  }
+
+  private markDone(run: HeldRun, i: number): void {
+    if (run.done[i]) return;
+    run.done[i] = 1;
+    run.doneCount++;
+  }
+
+  private dropDone(): void {
+    if (!this.runs.some((run) => run.doneCount === run.rids.length)) return;
+    this.runs = this.runs.filter((run) => {
+      if (run.doneCount < run.rids.length) return true;
+      this.bytes -= run.bytes;
+      return false;
+    });
   }
 }
+
+const EMPTY = Buffer.alloc(0);

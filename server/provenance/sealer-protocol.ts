@@ -1,15 +1,5 @@
 import type { WindowVersion } from './anchor-window.ts';
 
-/** A committed version handed to the sealer thread right after COMMIT (sealer.ts). */
-export interface HeldVersion {
-  rid: number;
-  version: number;
-  /** The stored JSON's UTF-8 bytes: a view into its batch's buffer. */
-  bytes: Buffer;
-  /** Key subject (key-subject.ts), computed on the main thread from the resource as written. */
-  subject: string;
-}
-
 /**
  * The versions of one commit as one message: numbers in arrays, the stored JSON texts' UTF-8
  * bytes back to back in one buffer that is transferred, not copied (`ends[i]` is where version

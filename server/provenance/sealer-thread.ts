@@ -7,78 +7,57 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parentPort, workerData } from 'node:worker_threads';
-import { buildAnchorWindow, SHARED_SUBJECT, windowKeySubjects, type WindowVersion } from './anchor-window.ts';
+import { buildAnchorWindow, SHARED_SUBJECT, type WindowVersion } from './anchor-window.ts';
 import type { ContentStore } from './content-store.ts';
 import { SALT_BYTES, writeLeaf } from './leaf.ts';
-import { RecentLeaves, type RecentLeaf } from './recent-leaves.ts';
-import type { HeldBatch, HeldVersion, SealerReply, SealerRequest, SealedWindow, VersionsToHash } from './sealer-protocol.ts';
+import { HeldVersions } from './held-versions.ts';
+import { RecentLeaves, type LeafRun } from './recent-leaves.ts';
+import type { SealerReply, SealerRequest, SealedWindow, VersionsToHash } from './sealer-protocol.ts';
 import { unixfsCid } from './unixfs-cid.ts';
 import { lowerThreadPriority } from './thread-priority.ts';
 
 /** Committed versions not yet hashed, bounded like the cache it replaces: oldest dropped first. */
-const MAX_HELD_BYTES = 32 * 1024 * 1024;
-const held = new Map<string, HeldVersion>();
-let heldBytes = 0;
+const held = new HeldVersions();
 /** Hashed batches waiting for the leaf numbers the database gives them (one or two at a time in practice). */
 const MAX_PENDING_BATCHES = 16;
-const pending = new Map<number, Array<{ rid: number; version: RecentLeaf['version'] }>>();
+const pending = new Map<number, Omit<LeafRun, 'first'>>();
 const recent = new RecentLeaves();
 const port = parentPort!;
 lowerThreadPriority((workerData as { nice?: number } | undefined)?.nice ?? 0);
 
-const key = (rid: number, version: number) => `${rid}/${version}`;
-
-function hold(batch: HeldBatch): void {
-  const all = Buffer.from(batch.bytes);
-  let start = 0;
-  for (let i = 0; i < batch.rids.length; i++) {
-    const end = batch.ends[i]!;
-    const k = key(batch.rids[i]!, batch.versions[i]!);
-    if (!held.has(k)) {
-      held.set(k, { rid: batch.rids[i]!, version: batch.versions[i]!, bytes: all.subarray(start, end), subject: batch.subjects[batch.subjectOf[i]!]! });
-      heldBytes += end - start;
-    }
-    start = end;
-  }
-  if (heldBytes <= MAX_HELD_BYTES) return;
-  for (const [k, version] of held) {
-    if (heldBytes <= MAX_HELD_BYTES) break;
-    held.delete(k);
-    heldBytes -= version.bytes.length;
-  }
-}
-
-function take(rid: number, version: number): HeldVersion | undefined {
-  const k = key(rid, version);
-  const found = held.get(k);
-  if (found) {
-    held.delete(k);
-    heldBytes -= found.bytes.length;
-  }
-  return found;
-}
-
 function hash(id: number, versions: VersionsToHash, contents: Array<{ json: string; subject: string }> | undefined): SealerReply {
   const { rids, generated } = versions;
   const count = rids.length;
-  const found = contents ?? rids.map((rid, i) => take(rid, versions.versions[i]!));
-  // Taken even after a miss, so a batch read from the database leaves nothing behind to pile up.
-  if (found.some((entry) => entry === undefined)) return { id, missing: true };
-  // Held versions arrived as bytes; contents read from the database are texts.
-  const bytesOf = contents ? utf8Views(contents.map((entry) => entry.json)) : (i: number) => (found[i] as HeldVersion).bytes;
+  const sources: Buffer[] = new Array(count);
+  const starts: number[] = new Array(count);
+  const ends: number[] = new Array(count);
+  const subjects: string[] = new Array(count);
+  if (contents) {
+    placeTexts(contents.map((entry) => entry.json), sources, starts, ends);
+    for (let i = 0; i < count; i++) subjects[i] = contents[i]!.subject;
+  } else {
+    let missing = false;
+    // Taken even after a miss, so a batch read from the database leaves nothing behind to pile up.
+    for (let i = 0; i < count; i++) {
+      const found = held.take(rids[i]!, versions.versions[i]!);
+      if (!found) {
+        missing = true;
+        continue;
+      }
+      sources[i] = found.source;
+      starts[i] = found.start;
+      ends[i] = found.end;
+      subjects[i] = found.subject;
+    }
+    if (missing) return { id, missing: true };
+  }
   const salts = randomBytes(SALT_BYTES * count);
   const leaves = Buffer.alloc(32 * count);
-  const subjects: string[] = new Array(count);
-  const hashed: Array<{ rid: number; version: RecentLeaf['version'] }> = new Array(count);
   for (let i = 0; i < count; i++) {
-    const bytes = bytesOf(i);
-    const salt = salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES);
-    writeLeaf(salt, bytes, leaves, i * 32);
-    const leaf = leaves.subarray(i * 32, (i + 1) * 32);
-    subjects[i] = generated[i] ? SHARED_SUBJECT : found[i]!.subject;
-    hashed[i] = { rid: rids[i]!, version: { type: versions.types[i]!, id: versions.ids[i]!, version: String(versions.versions[i]), bytes, salt, leaf, patient: subjects[i]! } };
+    writeLeaf(salts.subarray(i * SALT_BYTES, (i + 1) * SALT_BYTES), sources[i]!.subarray(starts[i], ends[i]), leaves, i * 32);
+    if (generated[i]) subjects[i] = SHARED_SUBJECT;
   }
-  pending.set(id, hashed);
+  pending.set(id, { rids, types: versions.types, ids: versions.ids, versions: versions.versions, subjects, sources, starts, ends, salts, leaves });
   // A batch whose numbering never came (its process lost the lease mid-way) is not kept for ever.
   for (const old of pending.keys()) {
     if (pending.size <= MAX_PENDING_BATCHES) break;
@@ -88,30 +67,28 @@ function hash(id: number, versions: VersionsToHash, contents: Array<{ json: stri
 }
 
 /**
- * The texts' UTF-8 bytes as views into one buffer: one allocation per batch instead of one per
- * version (each of which the collector would track), where every text is ASCII — stored JSON
- * nearly always is, and then bytes and characters line up.
+ * Where each text's UTF-8 bytes are: views into one buffer (one allocation per batch instead of
+ * one per version) where every text is ASCII — stored JSON nearly always is, and then bytes and
+ * characters line up; else a buffer per text.
  */
-function utf8Views(texts: string[]): (i: number) => Buffer {
+function placeTexts(texts: string[], sources: Buffer[], starts: number[], ends: number[]): void {
   const joined = texts.join('');
   const all = Buffer.from(joined);
-  if (all.length !== joined.length) return (i) => Buffer.from(texts[i]);
-  const offsets = new Array<number>(texts.length + 1);
-  offsets[0] = 0;
-  for (let i = 0; i < texts.length; i++) offsets[i + 1] = offsets[i] + texts[i].length;
-  return (i) => all.subarray(offsets[i], offsets[i + 1]);
+  let offset = 0;
+  for (let i = 0; i < texts.length; i++) {
+    const ascii = all.length === joined.length;
+    sources[i] = ascii ? all : Buffer.from(texts[i]!);
+    starts[i] = ascii ? offset : 0;
+    ends[i] = ascii ? offset + texts[i]!.length : sources[i]!.length;
+    offset += texts[i]!.length;
+  }
 }
 
 function numbered(id: number, first: number | undefined): void {
   const batch = pending.get(id);
   pending.delete(id);
   // A redelivered batch with some leaves already recorded is not kept: the window is then read back.
-  if (batch && first !== undefined) batch.forEach((entry, i) => recent.add(first + i, entry));
-}
-
-function windowSubjects(first: number, last: number): string[] | undefined {
-  const versions = recent.window(first, last);
-  return versions && windowKeySubjects(versions);
+  if (batch && first !== undefined) recent.add({ ...batch, first });
 }
 
 /** A window as stored blocks: CIDs computed here, the bytes returned for the main thread to store. */
@@ -143,7 +120,7 @@ port.on('message', async (request: SealerRequest) => {
   try {
     switch (request.kind) {
       case 'hold':
-        return hold(request.batch);
+        return held.hold(request.batch);
       case 'hash': {
         // Copied, not transferred: the versions kept here hold views into these salts.
         return port.postMessage(hash(request.id, request.versions, request.contents));
@@ -151,7 +128,7 @@ port.on('message', async (request: SealerRequest) => {
       case 'numbered':
         return numbered(request.id, request.first);
       case 'window-subjects':
-        return port.postMessage({ id: request.id, subjects: windowSubjects(request.first, request.last) } satisfies SealerReply);
+        return port.postMessage({ id: request.id, subjects: recent.subjects(request.first, request.last) } satisfies SealerReply);
       case 'seal': {
         const keys = new Map(request.keys.map(([subject, k]) => [subject, Buffer.from(k.buffer, k.byteOffset, k.byteLength)]));
         const sealed = await seal(request.first, request.last, keys, request.versions);
@@ -162,9 +139,7 @@ port.on('message', async (request: SealerRequest) => {
       case 'forget':
         return recent.forget(request.subject, new Set(request.rids));
       case 'clear-held':
-        held.clear();
-        heldBytes = 0;
-        return;
+        return held.clear();
     }
   } catch (error) {
     if ('id' in request) port.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) } satisfies SealerReply);
