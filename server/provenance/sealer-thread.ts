@@ -74,9 +74,9 @@ function hash(id: number, versions: VersionsToHash, contents: Array<{ json: stri
 function placeTexts(texts: string[], sources: Buffer[], starts: number[], ends: number[]): void {
   const joined = texts.join('');
   const all = Buffer.from(joined);
+  const ascii = all.length === joined.length;
   let offset = 0;
   for (let i = 0; i < texts.length; i++) {
-    const ascii = all.length === joined.length;
     sources[i] = ascii ? all : Buffer.from(texts[i]!);
     starts[i] = ascii ? offset : 0;
     ends[i] = ascii ? offset + texts[i]!.length : sources[i]!.length;

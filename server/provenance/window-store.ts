@@ -103,7 +103,7 @@ export async function windowOfLeaf(db: Queryable, leafNo: number): Promise<Windo
  */
 export async function windowVersions(db: Queryable, window: WindowRow): Promise<{ versions: WindowVersion[]; altered: number }> {
   const { rows } = await db.query<any>(
-    `SELECT l.leaf_no, l.rid, l.version, l.type, l.id, l.salt, l.leaf, l.subject, l.generated, v.content
+    `SELECT l.leaf_no, l.rid, l.version, l.type, l.id, l.salt, l.leaf, l.subject, v.content
        FROM provenance_leaf l LEFT JOIN resource_version v ON v.rid = l.rid AND v.version = l.version
       WHERE l.leaf_no BETWEEN $1 AND $2 ORDER BY l.leaf_no`,
     [window.firstLeaf, window.lastLeaf],
