@@ -12,7 +12,7 @@
  *    transaction, and one transaction per record.
  * 3. Per backend and run, the server as a child process with the default window (1,000 leaves or
  *    5 s): `--clients` concurrent clients POST `--requests` $ingest batches of `--batch` BLE heart
- *    rate readings, with PROVENANCE=off, then on. Reported: readings/s both ways (the slowdown),
+ *    rate readings, with PROVENANCE=off and on (the first alternates from run to run). Reported: readings/s both ways (the slowdown),
  *    the time until the last reading is anchored (pipeline versions/s end to end), commit → anchor
  *    latency p50/p99 of every version (from the pipeline's own tables), gas per anchored version of
  *    full windows and windows per anchor transaction, and `--verify` sequential $verify requests
@@ -297,19 +297,21 @@ function cpuUsed(before: number | undefined, child: ChildServer, backend: 'pglit
   return before === undefined || after === undefined ? undefined : after - before;
 }
 
-async function serverRun(backend: 'pglite' | 'postgres'): Promise<RunResult> {
+async function serverRun(backend: 'pglite' | 'postgres', onFirst: boolean): Promise<RunResult> {
   const dirs = [fs.mkdtempSync(path.join(os.tmpdir(), 'vc-bench-prov-off-')), fs.mkdtempSync(path.join(os.tmpdir(), 'vc-bench-prov-on-'))];
   const databases = backend === 'postgres' ? [await freshDatabase('vc_bench_off'), await freshDatabase('vc_bench_on')] : [];
   const env = (i: number, provenance: 'on' | 'off') => ({ DATA_DIR: dirs[i], PROVENANCE: provenance, RISK_SCORING: 'off', LOG_LEVEL: 'error', ...(databases[i] ? { DATABASE_URL: databases[i].url } : {}) });
   let child: ChildServer | undefined;
-  try {
+  const measureOff = async () => {
     child = await startChildServer(env(0, 'off'));
     await setup(child.url);
     const offCpu = cpuSeconds(child.process.pid!, backend === 'postgres');
     const off = await ingest(child.url);
     const offCpuUsed = cpuUsed(offCpu, child, backend);
     await child.kill('SIGTERM');
-
+    return { off, offCpuUsed };
+  };
+  const measureOn = async () => {
     child = await startChildServer(env(1, 'on'));
     await setup(child.url);
     await anchoredAt(child.url, await lastObservation(child.url));
@@ -321,6 +323,14 @@ async function serverRun(backend: 'pglite' | 'postgres'): Promise<RunResult> {
     const verify = await verifyLatency(child.url);
     await child.kill('SIGTERM');
     const figures = await pipelineFigures(dirs[1], databases[1]?.url, on.startedAt);
+    return { on, onCpuUsed, verify, figures };
+  };
+  try {
+    // Which of the two goes first alternates from run to run: on a shared host whose speed drifts
+    // within a run, a fixed order would favour the same side every time.
+    const onResult = onFirst ? await measureOn() : undefined;
+    const { off, offCpuUsed } = await measureOff();
+    const { on, onCpuUsed, verify, figures } = onResult ?? (await measureOn());
 
     // The PROVENANCE=off data, reopened with provenance on: a backlog of every version at once.
     child = await startChildServer(env(0, 'on'));
@@ -359,7 +369,7 @@ const servers: Record<string, RunResult & { runs: RunResult[] }> = {};
 for (const backend of values.backends!.split(',') as ('pglite' | 'postgres')[]) {
   const results: RunResult[] = [];
   for (let run = 0; run < runs; run++) {
-    const result = await serverRun(backend);
+    const result = await serverRun(backend, run % 2 === 1);
     results.push(result);
     log(`${backend} run ${run + 1}: ingest ${Math.round(result.offPerSecond)}/s off, ${Math.round(result.onPerSecond)}/s on (${((1 - result.onPerSecond / result.offPerSecond) * 100).toFixed(1)} % slower); pipeline ${Math.round(result.pipelinePerSecond)}/s, drain ${Math.round(result.drainPerSecond)}/s; latency p50 ${Math.round(result.latencyP50)} ms p99 ${Math.round(result.latencyP99)} ms; ${result.gasPerVersion.toFixed(2)} gas/version, ${result.windowsPerTransaction} windows/tx; $verify p50 ${result.verifyP50.toFixed(1)} ms; CPU ${Math.round(result.cpuOffMicros)} / ${Math.round(result.cpuOnMicros)} µs per reading`);
   }
