@@ -12,15 +12,16 @@
  *    transaction, and one transaction per record.
  * 3. Per backend and run, the server as a child process with the default window (1,000 leaves or
  *    5 s): `--clients` concurrent clients POST `--requests` $ingest batches of `--batch` BLE heart
- *    rate readings, with PROVENANCE=off and on (the first alternates from run to run). Reported: readings/s both ways (the slowdown),
- *    the time until the last reading is anchored (pipeline versions/s end to end), commit → anchor
- *    latency p50/p99 of every version (from the pipeline's own tables), gas per anchored version of
- *    full windows and windows per anchor transaction, and `--verify` sequential $verify requests
- *    p50/p99; and CPU per reading (the server process, plus PostgreSQL's processes when it runs
- *    here) for ingest alone and for ingest with provenance until the last reading is anchored: the
- *    slowdown measured while ingesting leaves out whatever the pipeline does after the burst, this
- *    one does not. Then the PROVENANCE=off data is reopened with provenance on: how fast the
- *    pipeline drains a backlog (its capacity).
+ *    rate readings, with PROVENANCE=off and on (which goes first alternates from run to run).
+ *    Reported: readings/s both ways (the slowdown), the time until the last reading is anchored
+ *    (pipeline versions/s end to end), commit → anchor latency p50/p99 of every version (from the
+ *    pipeline's own tables), gas per anchored version of full windows and windows per anchor
+ *    transaction, and `--verify` sequential $verify requests p50/p99; and CPU per reading (the
+ *    server process, plus PostgreSQL's processes when it runs here) for ingest alone and for ingest
+ *    with provenance until the last reading is anchored: the slowdown measured while ingesting
+ *    leaves out whatever the pipeline does after the burst, this one does not. Then the
+ *    PROVENANCE=off data is reopened with provenance on: how fast the pipeline drains a backlog
+ *    (its capacity).
  * Prints a table of medians and writes bench/results/provenance.json.
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
