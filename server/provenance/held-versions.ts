@@ -47,6 +47,8 @@ export class HeldVersions {
   hold(batch: HeldBatch): void {
     const commit: HeldCommit = { base: this.nextBase, rids: batch.rids, versions: batch.versions, bytes: Buffer.from(batch.bytes), ends: batch.ends, subjects: batch.subjects, subjectOf: batch.subjectOf, remaining: 0 };
     this.nextBase += batch.rids.length;
+    // In the list before its versions go in the maps: a commit can hold two versions of one rid.
+    this.commits.push(commit);
     for (let i = 0; i < batch.rids.length; i++) {
       const rid = batch.rids[i]!;
       const version = batch.versions[i]!;
@@ -57,7 +59,7 @@ export class HeldVersions {
       commit.remaining++;
       this.bytes += commit.ends[i]! - (i === 0 ? 0 : commit.ends[i - 1]!);
     }
-    if (commit.remaining > 0) this.commits.push(commit);
+    if (commit.remaining === 0) this.commits.pop();
     while (this.bytes > this.maxBytes && this.commits.length > 0) this.drop(this.commits.shift()!);
   }
 

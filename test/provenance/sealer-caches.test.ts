@@ -22,6 +22,10 @@ describe('the sealer thread’s caches', () => {
     const held = new HeldVersions();
     held.hold(commit([{ rid: 1, version: 1, json: '{"a":1}', subject: 'Patient/p' }, { rid: 2, version: 1, json: '{"b":1}', subject: '#shared' }]));
     held.hold(commit([{ rid: 1, version: 2, json: '{"a":2}', subject: 'Patient/p' }]));
+    // One commit with two versions of one resource (a transaction that wrote it twice).
+    held.hold(commit([{ rid: 7, version: 1, json: '{"c":1}', subject: '#shared' }, { rid: 7, version: 2, json: '{"c":2}', subject: '#shared' }]));
+    expect(text(held.take(7, 2))).toBe('{"c":2}');
+    expect(text(held.take(7, 1))).toBe('{"c":1}');
     expect(text(held.take(1, 2))).toBe('{"a":2}');
     expect(held.take(1, 2)).toBeUndefined();
     const first = held.take(1, 1);
