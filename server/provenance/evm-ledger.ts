@@ -30,12 +30,15 @@ export interface EvmLedgerHooks {
 
 const anchorInterface = new Interface(anchorArtifact().abi as string[]);
 const anchoredTopic = anchorInterface.getEvent('Anchored')!.topicHash;
+/** The call that anchors these roots and digests: anchor for one, anchorMany for more. */
+function anchorCallData(roots: string[], digests: string[]): string {
+  return roots.length === 1 ? anchorInterface.encodeFunctionData('anchor', [roots[0], digests[0]]) : anchorInterface.encodeFunctionData('anchorMany', [roots, digests]);
+}
+
 /** The anchor call for `count` windows whose calldata costs the most gas: no zero byte in roots or digests. */
 function dearestAnchorData(count: number): string {
-  const dearest = `0x${'ff'.repeat(32)}`;
-  if (count === 1) return anchorInterface.encodeFunctionData('anchor', [dearest, dearest]);
-  const all = new Array<string>(count).fill(dearest);
-  return anchorInterface.encodeFunctionData('anchorMany', [all, all]);
+  const dearest = new Array<string>(count).fill(`0x${'ff'.repeat(32)}`);
+  return anchorCallData(dearest, dearest);
 }
 
 /**
@@ -123,10 +126,7 @@ export class EvmLedger implements Ledger {
     const signer = this.options.signer;
     const fields = this.sendFields;
     if (!signer || !fields) throw new ProvenanceFailureError('ledger', 'this ledger is read-only: it has no operator key');
-    const data =
-      windows.length === 1
-        ? anchorInterface.encodeFunctionData('anchor', [windows[0]!.root, windows[0]!.digest])
-        : anchorInterface.encodeFunctionData('anchorMany', [windows.map((w) => w.root), windows.map((w) => w.digest)]);
+    const data = anchorCallData(windows.map((w) => w.root), windows.map((w) => w.digest));
     let hash: string;
     try {
       // Signed here and sent raw: ethers' sendTransaction would also ask for the block number.

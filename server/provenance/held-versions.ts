@@ -57,7 +57,7 @@ export class HeldVersions {
       if (this.byRid.has(rid)) this.others.set(otherKey(rid, version), handle);
       else this.byRid.set(rid, handle);
       commit.remaining++;
-      this.bytes += commit.ends[i]! - (i === 0 ? 0 : commit.ends[i - 1]!);
+      this.bytes += commit.ends[i]! - startOf(commit, i);
     }
     if (commit.remaining === 0) this.commits.pop();
     while (this.bytes > this.maxBytes && this.commits.length > 0) this.drop(this.commits.shift()!);
@@ -67,12 +67,10 @@ export class HeldVersions {
   take(rid: number, version: number): HeldLocation | undefined {
     const handle = this.find(rid, version);
     if (handle === undefined) return undefined;
-    if (this.byRid.get(rid) === handle) this.byRid.delete(rid);
-    else this.others.delete(otherKey(rid, version));
     const commit = this.commitOf(handle)!;
     const i = handle - commit.base;
-    const start = i === 0 ? 0 : commit.ends[i - 1]!;
-    this.bytes -= commit.ends[i]! - start;
+    this.unmap(commit, i);
+    const start = startOf(commit, i);
     commit.remaining--;
     while (this.commits.length > 0 && this.commits[0]!.remaining === 0) this.commits.shift();
     return { source: commit.bytes, start, end: commit.ends[i]!, subject: commit.subjects[commit.subjectOf[i]!]! };
@@ -109,16 +107,22 @@ export class HeldVersions {
   }
 
   private drop(commit: HeldCommit): void {
-    for (let i = 0; i < commit.rids.length; i++) {
-      const rid = commit.rids[i]!;
-      const handle = commit.base + i;
-      const start = i === 0 ? 0 : commit.ends[i - 1]!;
-      if (this.byRid.get(rid) === handle) this.byRid.delete(rid);
-      else if (this.others.get(otherKey(rid, commit.versions[i]!)) === handle) this.others.delete(otherKey(rid, commit.versions[i]!));
-      else continue;
-      this.bytes -= commit.ends[i]! - start;
-    }
+    for (let i = 0; i < commit.rids.length; i++) this.unmap(commit, i);
   }
+
+  /** Takes version i of `commit` out of the maps (and its bytes off the count) if it is still held. */
+  private unmap(commit: HeldCommit, i: number): void {
+    const rid = commit.rids[i]!;
+    const handle = commit.base + i;
+    if (this.byRid.get(rid) === handle) this.byRid.delete(rid);
+    else if (this.others.get(otherKey(rid, commit.versions[i]!)) === handle) this.others.delete(otherKey(rid, commit.versions[i]!));
+    else return;
+    this.bytes -= commit.ends[i]! - startOf(commit, i);
+  }
+}
+
+function startOf(commit: HeldCommit, i: number): number {
+  return i === 0 ? 0 : commit.ends[i - 1]!;
 }
 
 function otherKey(rid: number, version: number): string {
