@@ -15,6 +15,7 @@ import { everythingOperation } from './fhir/operations/everything-operation.ts';
 import { useQuantityCanonicalizer } from './fhir/search/canonical-quantity.ts';
 import { searchParameters } from './fhir/search/definitions/search-parameters.ts';
 import { allowAll } from './http/authorization.ts';
+import { ReferenceRows } from './fhir/search/reference-rows.ts';
 import { createApp } from './http/app.ts';
 import { startingHandler } from './http/starting-handler.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -83,6 +84,7 @@ async function startOn(server: Server, port: number, config: Config, log: Logger
     repository,
     registry,
     paramIds,
+    referenceRows: new ReferenceRows((type, code) => paramIds.pid(type, code)),
     types,
     authorization: allowAll,
     operations,

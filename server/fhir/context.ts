@@ -5,6 +5,7 @@ import type { Database, Queryable } from '../store/database.ts';
 import type { CommittedWrite, Repository, WriteOperation } from '../store/repository.ts';
 import type { SearchParamIds } from '../store/search-param-ids.ts';
 import type { SearchParameterRegistry } from './search/definitions/search-parameters.ts';
+import type { ReferenceRows } from './search/reference-rows.ts';
 import type { TypeModel } from '../../conformance/type-model.ts';
 import type { OperationRegistry } from './operations/operation-registry.ts';
 import { FhirError, preconditionFailed, type Issue } from './outcome.ts';
@@ -23,6 +24,8 @@ export interface FhirServices {
   repository: Repository;
   registry: SearchParameterRegistry;
   paramIds: SearchParamIds;
+  /** Where reference search rows come from (idx_reference, and rows features derive). */
+  referenceRows: ReferenceRows;
   types: TypeModel;
   authorization: AuthorizationPolicy;
   operations: OperationRegistry;

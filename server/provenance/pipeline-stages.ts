@@ -140,11 +140,16 @@ export function anchorStage(deps: StageDeps, coalesceMs: number): WorkerStage {
 async function recordAnchor(deps: StageDeps, window: WindowRow, receipt: AnchorRecord): Promise<void> {
   const anchored: WindowRow = { ...window, anchor: { chainId: receipt.chainId, contract: receipt.contract, txHash: receipt.txHash, blockNumber: receipt.blockNumber, blockTime: new Date(receipt.blockTime * 1000).toISOString(), anchoredAt: '' } };
   const resource = window.needsProvenance ? windowProvenance(anchored, await windowTargets(deps.db, window)) : undefined;
-  // A window whose versions were all erased before anchoring has nothing left to name.
-  const operations: WriteOperation[] = resource && (resource.target as unknown[]).length > 0 ? [{ action: 'update', method: 'PUT', type: 'Provenance', id: resource.id as string, resource }] : [];
+  // A window whose versions were all erased before anchoring has nothing left to name. Its targets
+  // are not indexed: searches derive them from the window's leaves (window-target-rows.ts), which
+  // need the window to know its Provenance.
+  const operations: WriteOperation[] = resource && (resource.target as unknown[]).length > 0 ? [{ action: 'update', method: 'PUT', type: 'Provenance', id: resource.id as string, resource, unindexed: ['target'] }] : [];
   const written = await deps.db.transaction(async (tx) => {
     if (!(await saveAnchored(tx, window.windowId, receipt))) return [];
-    return operations.length > 0 ? deps.repository.writeInTransaction(tx, operations) : [];
+    if (operations.length === 0) return [];
+    const results = await deps.repository.writeInTransaction(tx, operations);
+    await tx.query('UPDATE provenance_window SET provenance_rid = $2 WHERE window_id = $1', [window.windowId, results[0].rid]);
+    return results;
   });
   deps.repository.committed(written);
 }

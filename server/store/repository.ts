@@ -30,6 +30,12 @@ export interface WriteOperation {
   resource?: Record<string, any>;
   /** Version the client expects to replace (If-Match). */
   ifMatch?: number;
+  /**
+   * Search parameters of the type whose index rows this write leaves out: rows some feature
+   * derives from its own tables at query time (fhir/search/reference-rows.ts), such as the
+   * targets of a window Provenance.
+   */
+  unindexed?: readonly string[];
 }
 
 export interface CommittedWrite {
@@ -113,8 +119,9 @@ export class Repository {
     this.groupCommit = new GroupCommit(db, (tx, item, finishing) => this.writeIn(tx, item.operations, item.indexed, finishing), (tx, results) => this.appendOutbox(tx, results));
   }
 
-  indexRows(type: string, resource: Record<string, any>): IndexRows {
-    return extractIndexRows(resource, this.registry.paramsFor(type).values(), {
+  indexRows(type: string, resource: Record<string, any>, unindexed?: readonly string[]): IndexRows {
+    const params = this.registry.paramsFor(type).values();
+    return extractIndexRows(resource, unindexed?.length ? [...params].filter((param) => !unindexed.includes(param.code)) : params, {
       baseUrl: this.baseUrl,
       pidOf: this.paramIds.pidOf,
       canonicalize: this.canonicalize,
@@ -128,7 +135,7 @@ export class Repository {
    * (group commit, each isolated by a savepoint) — and wakes outbox consumers after the commit.
    */
   async write(operations: WriteOperation[]): Promise<CommittedWrite[]> {
-    const indexed = operations.map((op) => (op.resource ? this.indexRows(op.type, op.resource) : undefined));
+    const indexed = operations.map((op) => (op.resource ? this.indexRows(op.type, op.resource, op.unindexed) : undefined));
     const results = await this.groupCommit.write({ operations, indexed });
     this.committed(results);
     return results;
@@ -244,7 +251,7 @@ export class Repository {
       } else if (lastUpdatedMs !== now) {
         resourceUpdates.push([rid, version, lastUpdatedMs, false]);
       }
-      newIndex.add(rid, indexed?.[index] ?? this.indexRows(op.type, op.resource!));
+      newIndex.add(rid, indexed?.[index] ?? this.indexRows(op.type, op.resource!, op.unindexed));
       results.push({ type: op.type, id: op.id, rid, version, lastUpdated, json, resource: op.resource, action: live ? 'update' : 'create', created: !live });
     });
 

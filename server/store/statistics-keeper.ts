@@ -22,6 +22,7 @@ const TABLES = ['resource', 'resource_version', 'outbox', 'idx_token', 'idx_stri
 const STATISTICS_TARGET = 10;
 
 export class StatisticsKeeper {
+  private readonly tables = [...TABLES];
   private written = 0;
   private nextAt: number;
   private running: Promise<void> | undefined;
@@ -35,6 +36,11 @@ export class StatisticsKeeper {
     this.nextAt = floor;
   }
 
+  /** Tables a feature fills as versions are written (searches plan over them too). */
+  watch(tables: readonly string[]): void {
+    for (const table of tables) if (!this.tables.includes(table)) this.tables.push(table);
+  }
+
   recordWrites(count: number): void {
     this.written += count;
     if (this.written < this.nextAt || this.running || this.stopped) return;
@@ -44,7 +50,7 @@ export class StatisticsKeeper {
       try {
         await this.db.transaction(async (tx) => {
           await tx.query(`SET LOCAL default_statistics_target = ${STATISTICS_TARGET}`);
-          await tx.query(`ANALYZE ${TABLES.join(', ')}`);
+          await tx.query(`ANALYZE ${this.tables.join(', ')}`);
         });
         this.log.debug({ ms: Date.now() - started, versionsWritten: this.written }, 'planner statistics refreshed');
       } catch (error) {

@@ -75,6 +75,43 @@ describe('provenance pipeline, embedded default', () => {
     expect(after.anchoredWindows).toBe(before);
   });
 
+  it('window Provenances are searched by target through rows derived from their leaves, none written', async () => {
+    const found = async (query: string, mode?: string) =>
+      ((await server.fhir('GET', query)).json.entry ?? []).filter((e: any) => !mode || e.search?.mode === mode).map((e: any) => `${e.resource.resourceType}/${e.resource.id}`).sort();
+    const windowsOf = async (type: string, id: string) =>
+      (await sql<{ window_id: string }>(
+        `SELECT w.window_id FROM provenance_leaf l JOIN resource r ON r.rid = l.rid JOIN provenance_window w ON l.leaf_no BETWEEN w.first_leaf AND w.last_leaf
+          WHERE r.type = $1 AND r.id = $2 AND w.needs_provenance`,
+        [type, id],
+      )).map((w) => `Provenance/vc-window-${w.window_id}`);
+    const observation = ids.p1[0];
+    const [window] = await windowsOf('Observation', observation);
+    expect(window).toBeDefined();
+    const windowId = window.split('/')[1];
+
+    expect(await found(`Provenance?target=Observation/${observation}`)).toEqual([window]);
+    expect(await found(`Provenance?target:Observation=${observation}`)).toEqual([window]);
+    expect(await found(`Provenance?patient=p2`)).toEqual(await windowsOf('Patient', 'p2'));
+    expect(await found(`Observation?_id=${observation}&_revinclude=Provenance:target`, 'include')).toEqual([window]);
+    expect(await found(`Observation?_has:Provenance:target:_id=${windowId}&_count=100`)).toEqual(expect.arrayContaining([`Observation/${observation}`]));
+    expect(await found(`Provenance?target:Observation.subject=Patient/p1&_count=100`)).toEqual(expect.arrayContaining([window]));
+    expect(await found(`Provenance?_id=${windowId}&target:missing=false`)).toEqual([window]);
+    expect(await found(`Provenance?_id=${windowId}&target:missing=true`)).toEqual([]);
+    expect(await found(`Provenance?target=Observation/no-such-observation`)).toEqual([]);
+
+    // What _include finds is exactly what each window Provenance names.
+    for (const entry of (await server.fhir('GET', 'Provenance?_count=100')).json.entry) {
+      const named = [...new Set(entry.resource.target.map((t: any) => t.reference.split('/_history/')[0]))].sort();
+      expect(await found(`Provenance?_id=${entry.resource.id}&_include=Provenance:target`, 'include')).toEqual(named);
+    }
+    // No idx_reference rows were written for them.
+    const written = await sql(
+      `SELECT 1 FROM idx_reference i JOIN resource r ON r.rid = i.rid
+        WHERE r.type = 'Provenance' AND r.id LIKE 'vc-window-%' AND i.pid = (SELECT pid FROM search_param WHERE resource_type = 'Provenance' AND code = 'target')`,
+    );
+    expect(written).toEqual([]);
+  });
+
   it('$verify: pending right after a write, verified with all four checks once anchored', async () => {
     const created = await server.fhir('POST', 'Observation', heartRate('p1', 120));
     const id = created.json.id;
@@ -217,6 +254,10 @@ describe('provenance pipeline, embedded default', () => {
     expect((await server.fhir('GET', `Observation/${ids.p2[0]}/$provenance-proof`)).status).toBe(410);
     // p1's versions shared windows with p2's: still verified.
     expect(parameterValue((await server.fhir('GET', `Observation/${ids.p1[0]}/$verify`)).json, 'verified')).toBe(true);
+    // The window Provenances no longer answer for the erased versions, and still do for p1's.
+    expect((await server.fhir('GET', `Provenance?target=Observation/${ids.p2[0]}`)).json.entry ?? []).toEqual([]);
+    expect((await server.fhir('GET', 'Provenance?patient=p2')).json.entry ?? []).toEqual([]);
+    expect((await server.fhir('GET', `Provenance?target=Observation/${ids.p1[0]}`)).json.entry).toHaveLength(1);
     const audit = await server.fhir('GET', `$audit?from=${started.toISOString()}`);
     expect(Number(parameterValue(audit.json, 'erasedLeaves'))).toBe(Number(versions));
     expect((await server.fhir('POST', 'Patient/nobody/$erase')).status).toBe(404);

@@ -73,6 +73,18 @@ describe.skipIf(!anvilInstalled)('provenance pipeline on a JSON-RPC chain and a 
     expect(checkOutcomes(verified.json)).toEqual({ 'stored-bytes': 'pass', 'merkle-proof': 'pass', 'on-chain': 'pass', bundle: 'pass' });
     const kubo = new KuboContentStore(ipfs.url);
     for (const { cid } of await sql<{ cid: string }>('SELECT cid FROM provenance_bundle')) expect(await kubo.has(cid)).toBe(true);
+
+    // Its window Provenance is found by target (rows derived from the leaves, planned by this database).
+    const [type, id] = written[3].split('/');
+    const ids = (reply: any, mode?: string) => (reply.json.entry ?? []).filter((e: any) => !mode || e.search?.mode === mode).map((e: any) => e.resource.id);
+    const windowIds = ids(await fhir('GET', `Provenance?target=${written[3]}`)).filter((p: string) => p.startsWith('vc-window-'));
+    expect(windowIds).toHaveLength(1);
+    const window = (await fhir('GET', `Provenance/${windowIds[0]}`)).json;
+    expect(window.target.map((t: any) => t.reference)).toContain(`${written[3]}/_history/1`);
+    expect(ids(await fhir('GET', `${type}?_id=${id}&_revinclude=Provenance:target`), 'include')).toContain(windowIds[0]);
+    expect(ids(await fhir('GET', `${type}?_has:Provenance:target:_id=${windowIds[0]}&_count=100`))).toContain(id);
+    expect(ids(await fhir('GET', `Provenance?_id=${windowIds[0]}&target:missing=false`))).toEqual(windowIds);
+    expect(ids(await fhir('GET', `Provenance?_id=${windowIds[0]}&target:${type}._id=${id}`))).toEqual(windowIds);
   });
 
   it('keeps accepting writes while the chain and the IPFS node are down, then anchors every version exactly once', async () => {

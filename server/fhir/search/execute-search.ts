@@ -51,6 +51,7 @@ export function conditionContext(ctx: InteractionContext, params: SqlParams): Co
     baseUrl: config.BASE_URL,
     params,
     canonicalize: canonicalQuantity,
+    referenceRows: (pids) => ctx.services.referenceRows.source(pids),
   };
 }
 
@@ -227,21 +228,24 @@ async function resolveIncludes(ctx: InteractionContext, request: SearchRequest, 
   return included;
 }
 
-/** SQL restricting idx_reference rows `i` to the include's parameters (aliases expanded). */
-function includeTargets(ctx: InteractionContext, spec: IncludeSpec, sources: StoredVersion[]): string | undefined {
+/** The include's reference rows `i` (reference-rows.ts) and the SQL restricting them to its parameters (aliases expanded). */
+function includeTargets(ctx: InteractionContext, spec: IncludeSpec, sources: StoredVersion[]): { rows: string; sql: string } | undefined {
   const { registry, paramIds } = ctx.services;
   const sourceTypes = spec.sourceType === '*' ? [...new Set(sources.map((s) => s.type))] : [spec.sourceType];
   const out: string[] = [];
+  const pids: number[] = [];
   for (const type of sourceTypes) {
     const params = spec.param === '*' ? [...registry.paramsFor(type).values()].filter((p) => p.type === 'reference' && !p.aliasOf) : [registry.param(type, spec.param)];
     for (const param of params) {
       if (!param || param.type !== 'reference') {
         throw badRequest(`'${spec.param}' is not a reference search parameter of ${type}`, [spec.raw[0]], 'not-supported');
       }
-      out.push(`(${targetSql(indexTarget(registry, (t, c) => paramIds.pid(t, c), type, param.code)!)})`);
+      const target = indexTarget(registry, (t, c) => paramIds.pid(t, c), type, param.code)!;
+      out.push(`(${targetSql(target)})`);
+      pids.push(...target.pids);
     }
   }
-  return out.length ? out.join(' OR ') : undefined;
+  return out.length ? { rows: ctx.services.referenceRows.source(pids), sql: out.join(' OR ') } : undefined;
 }
 
 async function forwardInclude(ctx: InteractionContext, db: ReturnType<typeof queryable>, spec: IncludeSpec, sources: StoredVersion[]): Promise<StoredVersion[]> {
@@ -249,8 +253,8 @@ async function forwardInclude(ctx: InteractionContext, db: ReturnType<typeof que
   const rids = sources.filter((s) => spec.sourceType === '*' || s.type === spec.sourceType).map((s) => s.rid);
   if (rids.length === 0 || !targets) return [];
   const { rows } = await db.query<{ target_type: string; target_id: string }>(
-    `SELECT DISTINCT i.target_type, i.target_id FROM idx_reference i
-      WHERE i.rid = ANY($1::int8[]) AND (${targets}) AND i.target_id IS NOT NULL
+    `SELECT DISTINCT i.target_type, i.target_id FROM ${targets.rows} i
+      WHERE i.rid = ANY($1::int8[]) AND (${targets.sql}) AND i.target_id IS NOT NULL
         AND ($2::text IS NULL OR i.target_type = $2::text)`,
     [rids, spec.targetType ?? null],
   );
@@ -261,9 +265,12 @@ async function reverseInclude(ctx: InteractionContext, db: ReturnType<typeof que
   if (spec.sourceType === '*') throw badRequest(`_revinclude=* is not supported; name the source type`, [spec.raw[0]], 'not-supported');
   const restriction = includeTargets(ctx, spec, targets);
   if (!restriction) return [];
+  // One index probe per key: LATERAL, and OFFSET 0 so the planner cannot flatten it into a join
+  // that hashes the keys against every row of the parameter (275 against 0.6 ms for 50 keys
+  // over 100,000 Provenance targets here).
   const { rows } = await db.query<{ rid: number }>(
-    `SELECT DISTINCT i.rid FROM idx_reference i
-      WHERE (${restriction}) AND (i.target_type, i.target_id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
+    `SELECT DISTINCT i.rid FROM unnest($1::text[], $2::text[]) AS k(type, id)
+       CROSS JOIN LATERAL (SELECT i.rid FROM ${restriction.rows} i WHERE (${restriction.sql}) AND i.target_type = k.type AND i.target_id = k.id OFFSET 0) AS i
       LIMIT ${INCLUDE_LIMIT + 1}`,
     [targets.map((t) => t.type), targets.map((t) => t.id)],
   );

@@ -23,8 +23,9 @@ export function sortExpression(ctx: ConditionContext, types: string[], code: str
     const param = ctx.registry.param(type, code);
     const column = param ? SORT_COLUMN[param.type] : undefined;
     if (!param || !column) return undefined;
-    const target = targetSql(indexTarget(ctx.registry, ctx.pid, type, code)!, 'i', param.type === 'reference');
-    return `(SELECT ${descending ? column.desc : column.asc} FROM ${column.table} i WHERE i.rid = r.rid AND ${target})`;
+    const target = indexTarget(ctx.registry, ctx.pid, type, code)!;
+    const table = param.type === 'reference' && ctx.referenceRows ? ctx.referenceRows(target.pids) : column.table;
+    return `(SELECT ${descending ? column.desc : column.asc} FROM ${table} i WHERE i.rid = r.rid AND ${targetSql(target, 'i', param.type === 'reference')})`;
   });
   const defined = per.filter((e): e is string => e !== undefined);
   if (defined.length === 0) throw badRequest(`Cannot sort by '${code}': not a sortable search parameter of ${types.join(', ')}`, ['_sort'], 'not-supported');

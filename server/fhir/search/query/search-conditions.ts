@@ -23,6 +23,8 @@ export interface ConditionContext {
   canonicalize?: QuantityCanonicalizer;
   /** Value sets named by :in / :not-in, expanded before the SQL is built (expansion may read the store). */
   valueSets?: Map<string, ValueSetCodes>;
+  /** FROM item with the reference index rows of these pids (reference-rows.ts); idx_reference when absent. */
+  referenceRows?: (pids: readonly number[]) => string;
 }
 
 /** The search parameter name split into its parts: code, :modifier and .chain. */
@@ -65,7 +67,7 @@ export function supportedModifiers(type: string): string[] {
  * type. Chains and _has recurse into subqueries on their own aliases.
  */
 export function parameterCondition(ctx: ConditionContext, alias: string, resourceType: string, name: string, value: string): string {
-  if (name.startsWith('_has:')) return hasCondition(ctx, alias, name, value);
+  if (name.startsWith('_has:')) return hasCondition(ctx, alias, resourceType, name, value);
   const parsed = parseParameterName(name);
   if (parsed.code === '_id') return idCondition(ctx, alias, value, parsed.modifier);
   if (parsed.code === '_list') return listCondition(ctx, alias, value, parsed.modifier);
@@ -87,9 +89,10 @@ export function parameterCondition(ctx: ConditionContext, alias: string, resourc
     if (parsed.modifier) throw notSupported(`Composite parameters take no modifiers ('${name}')`);
     return exists(alias, 'idx_composite', pid, splitOrValues(value).map((v) => compositeCondition(ctx.params, param, v, name, ctx.canonicalize)));
   }
-  if (parsed.modifier === 'missing') return missingCondition(alias, param.type, pid, value);
+  const table = param.type === 'reference' ? referenceTable(ctx, target.pids) : TABLE[param.type];
+  if (parsed.modifier === 'missing') return missingCondition(alias, table, pid, value, table !== TABLE[param.type]);
   if (param.type === 'reference' && parsed.modifier && parsed.modifier !== 'identifier') {
-    return referenceTypedCondition(ctx, alias, param, pid, parsed.modifier, value);
+    return referenceTypedCondition(ctx, alias, param, table, pid, parsed.modifier, value);
   }
   if (parsed.modifier && !MODIFIERS[param.type]?.has(parsed.modifier)) {
     throw notSupported(`Modifier ':${parsed.modifier}' is not supported on ${param.type} parameter '${param.code}'`);
@@ -117,7 +120,11 @@ export function parameterCondition(ctx: ConditionContext, alias: string, resourc
   if (param.type === 'token' && parsed.modifier === 'not') {
     return `NOT ${exists(alias, TABLE.token, pid, rowConditions)}`;
   }
-  return exists(alias, TABLE[param.type], pid, rowConditions);
+  return exists(alias, table, pid, rowConditions);
+}
+
+function referenceTable(ctx: ConditionContext, pids: readonly number[]): string {
+  return ctx.referenceRows?.(pids) ?? TABLE.reference;
 }
 
 export class UnknownParameterError extends Error {
@@ -138,9 +145,13 @@ function exists(alias: string, table: string, pid: string, rowConditions: string
   return `EXISTS (SELECT 1 FROM ${table} i WHERE i.rid = ${alias}.rid AND ${pid} AND (${rowConditions.join(' OR ')}))`;
 }
 
-function missingCondition(alias: string, type: string, pid: string, value: string): string {
+/**
+ * Rows derived at query time (reference-rows.ts) are found by the resource's rid only when the
+ * planner probes them once per resource: OFFSET 0 keeps it from hashing every derived row instead.
+ */
+function missingCondition(alias: string, table: string, pid: string, value: string, derived: boolean): string {
   if (value !== 'true' && value !== 'false') throw badRequest(`:missing takes true or false, not '${value}'`, undefined, 'value');
-  const any = `EXISTS (SELECT 1 FROM ${TABLE[type]} i WHERE i.rid = ${alias}.rid AND ${pid})`;
+  const any = `EXISTS (SELECT 1 FROM ${table} i WHERE i.rid = ${alias}.rid AND ${pid}${derived ? ' OFFSET 0' : ''})`;
   return value === 'true' ? `NOT ${any}` : any;
 }
 
@@ -179,14 +190,14 @@ function referenceValueCondition(ctx: ConditionContext, param: SearchParamDefini
 }
 
 /** subject:Patient=123 */
-function referenceTypedCondition(ctx: ConditionContext, alias: string, param: SearchParamDefinition, pid: string, type: string, value: string): string {
+function referenceTypedCondition(ctx: ConditionContext, alias: string, param: SearchParamDefinition, table: string, pid: string, type: string, value: string): string {
   if (!ctx.registry.resourceTypes().includes(type)) throw notSupported(`Modifier ':${type}' is not supported on reference parameter '${param.code}'`);
   const ors = splitOrValues(value).map((raw) => {
     const v = unescapeValue(raw);
     const id = v.includes('/') ? referenceParts(v, ctx.baseUrl)?.id : v;
     return `(i.target_type = ${ctx.params.add(type)} AND i.target_id = ${ctx.params.add(id ?? v)})`;
   });
-  return exists(alias, 'idx_reference', pid, ors);
+  return exists(alias, table, pid, ors);
 }
 
 function idCondition(ctx: ConditionContext, alias: string, value: string, modifier: string | undefined): string {
@@ -209,23 +220,34 @@ function listCondition(ctx: ConditionContext, alias: string, value: string, modi
 /** subject.name=x or subject:Patient.name=x: the referenced resource must match the rest of the chain. */
 function chainCondition(ctx: ConditionContext, alias: string, param: SearchParamDefinition, parsed: ParameterName, value: string): string {
   if (param.type !== 'reference') throw badRequest(`Chained search on '${param.code}' needs a reference parameter`, [param.code]);
-  const pid = targetSql(indexTarget(ctx.registry, ctx.pid, param.resourceType, param.code)!);
+  const target = indexTarget(ctx.registry, ctx.pid, param.resourceType, param.code)!;
+  const pid = targetSql(target);
   const candidateTypes = parsed.modifier ? [parsed.modifier] : param.targets.length > 0 ? param.targets : ctx.registry.resourceTypes();
   const chainedCode = parseParameterName(parsed.chain!).code;
   const types = candidateTypes.filter((t) => chainedCode === '_id' || chainedCode === '_lastUpdated' || chainedCode === '_has' || ctx.registry.param(t, chainedCode));
   if (types.length === 0) {
     throw badRequest(`Chained parameter '${parsed.chain}' is not defined on any target of '${param.code}' (${candidateTypes.join(', ')})`, [param.code]);
   }
-  const target = ctx.params.alias('c');
+  const referenced = ctx.params.alias('c');
+  const rows = referenceTable(ctx, target.pids);
+  if (rows !== TABLE.reference) {
+    // Derived rows (reference-rows.ts): from the resources the rest of the chain matches to the
+    // rows naming each of them, one probe per resource; probed per candidate instead, every
+    // candidate's derived rows would be built.
+    const matching = types.map((type) => `(${referenced}.type = ${ctx.params.add(type)} AND ${parameterCondition(ctx, referenced, type, parsed.chain!, value)})`);
+    return `${alias}.rid IN (SELECT i.rid FROM resource ${referenced}
+      CROSS JOIN LATERAL (SELECT i.rid FROM ${rows} i WHERE ${pid} AND i.target_type = ${referenced}.type AND i.target_id = ${referenced}.id OFFSET 0) AS i
+      WHERE ${referenced}.type = ANY(${ctx.params.add(types)}::text[]) AND NOT ${referenced}.deleted AND (${matching.join(' OR ')}))`;
+  }
   const perType = types.map((type) => {
-    const inner = parameterCondition(ctx, target, type, parsed.chain!, value);
-    return `(i.target_type = ${ctx.params.add(type)} AND i.target_id IN (SELECT ${target}.id FROM resource ${target} WHERE ${target}.type = ${ctx.params.add(type)} AND NOT ${target}.deleted AND ${inner}))`;
+    const inner = parameterCondition(ctx, referenced, type, parsed.chain!, value);
+    return `(i.target_type = ${ctx.params.add(type)} AND i.target_id IN (SELECT ${referenced}.id FROM resource ${referenced} WHERE ${referenced}.type = ${ctx.params.add(type)} AND NOT ${referenced}.deleted AND ${inner}))`;
   });
-  return exists(alias, 'idx_reference', pid, perType);
+  return exists(alias, rows, pid, perType);
 }
 
 /** _has:Observation:patient:code=1234 — some Observation whose `patient` points here has that code. */
-function hasCondition(ctx: ConditionContext, alias: string, name: string, value: string): string {
+function hasCondition(ctx: ConditionContext, alias: string, resourceType: string, name: string, value: string): string {
   const match = /^_has:([A-Z][A-Za-z]+):([a-z][A-Za-z0-9\-_]*):(.+)$/.exec(name);
   if (!match) throw badRequest(`Malformed _has parameter '${name}': expected _has:Type:reference:parameter`, [name]);
   const [, type, referenceCode, rest] = match;
@@ -233,9 +255,19 @@ function hasCondition(ctx: ConditionContext, alias: string, name: string, value:
   if (!referenceParam || referenceParam.type !== 'reference') {
     throw badRequest(`'${referenceCode}' is not a reference search parameter of ${type} (in '${name}')`, [name]);
   }
-  const pid = targetSql(indexTarget(ctx.registry, ctx.pid, type, referenceCode)!, 'hr');
+  const target = indexTarget(ctx.registry, ctx.pid, type, referenceCode)!;
+  const pid = targetSql(target, 'hr');
   const other = ctx.params.alias('h');
   const inner = parameterCondition(ctx, other, type, rest, value);
-  return `${alias}.id IN (SELECT hr.target_id FROM idx_reference hr JOIN resource ${other} ON ${other}.rid = hr.rid
-    WHERE ${pid} AND hr.target_type = ${alias}.type AND NOT ${other}.deleted AND ${inner})`;
+  const rows = referenceTable(ctx, target.pids);
+  // The type as a value, not ${alias}.type: uncorrelated, the subquery runs once, not once per row.
+  const targetType = ctx.params.add(resourceType);
+  if (rows !== TABLE.reference) {
+    // Derived rows (reference-rows.ts): one probe by rid per matching resource (see chainCondition).
+    return `${alias}.id IN (SELECT hr.target_id FROM resource ${other}
+      CROSS JOIN LATERAL (SELECT hr.target_id FROM ${rows} hr WHERE hr.rid = ${other}.rid AND ${pid} AND hr.target_type = ${targetType} OFFSET 0) AS hr
+      WHERE ${other}.type = ${ctx.params.add(type)} AND NOT ${other}.deleted AND ${inner})`;
+  }
+  return `${alias}.id IN (SELECT hr.target_id FROM ${rows} hr JOIN resource ${other} ON ${other}.rid = hr.rid
+    WHERE ${pid} AND hr.target_type = ${targetType} AND NOT ${other}.deleted AND ${inner})`;
 }

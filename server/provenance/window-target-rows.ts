@@ -1,0 +1,15 @@
+/**
+ * The reference index rows of window Provenances' `target`, derived (fhir/search/reference-rows.ts):
+ * a window Provenance names the versions of its window's leaves that are not erased, which is what
+ * these rows are — so they cannot disagree with the resource, and an erasure takes its versions
+ * out of them at once. Columns as idx_reference. A filter on target type and id reaches resource's
+ * (type, id) index, then the leaf by rid and its window by the range index; a filter on the
+ * Provenance's rid reaches its window by provenance_rid, then the leaves by number.
+ */
+export function windowTargetRows(pid: number): string {
+  return `SELECT w.provenance_rid AS rid, ${pid}::int4 AS pid, t.type AS target_type, t.id AS target_id, l.version::text AS target_version, NULL::text AS url
+      FROM provenance_window w
+      JOIN provenance_leaf l ON l.leaf_no BETWEEN w.first_leaf AND w.last_leaf AND int8range(w.first_leaf, w.last_leaf, '[]') @> l.leaf_no
+      JOIN resource t ON t.rid = l.rid
+     WHERE w.provenance_rid IS NOT NULL`;
+}
