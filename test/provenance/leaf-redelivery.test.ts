@@ -38,8 +38,13 @@ describe.each([
       await server.services.db.query('UPDATE outbox_cursor SET seq = 0 WHERE consumer = $1', [PROVENANCE_CONSUMER]);
       await server.close();
       server = await startServer(loadConfig({ ...env, PROVENANCE: 'off' }, []), createLogger('silent'));
-      const second = await fhirRequest(`http://127.0.0.1:${server.port}/fhir`, 'POST', '', transaction(Array.from({ length: 30 }, (_, i) => heartRate('r2', 100 + i))));
+      const offUrl = `http://127.0.0.1:${server.port}/fhir`;
+      const second = await fhirRequest(offUrl, 'POST', '', transaction(Array.from({ length: 30 }, (_, i) => heartRate('r2', 100 + i))));
       expect(second.status).toBe(200);
+      // Window Provenances written while provenance was on are still found by target with it off.
+      const firstReading = first.json.entry[0].response.location.split('/_history')[0];
+      const found = (await fhirRequest(offUrl, 'GET', `Provenance?target=${firstReading}`)).json.entry.map((e: any) => e.resource.id);
+      expect(found.filter((id: string) => id.startsWith('vc-window-'))).toHaveLength(1);
       await server.close();
 
       server = await start();
