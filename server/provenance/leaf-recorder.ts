@@ -73,14 +73,14 @@ function addVersion(batch: LeafBatch, seq: number, rid: number, version: number,
 
 /** Inserts the batch's leaf rows: how many were added, and the first leaf number they got. */
 async function insertLeaves(db: Database, batch: LeafBatch, hashed: HashReply): Promise<{ added: number; first: number }> {
-  const params = () => rowsSource(db, 3, LEAF_COLUMNS, new ColumnRows([batch.seqs, batch.rids, batch.versions, batch.types, batch.ids, hashed.subjects, batch.generated, batch.committed]));
-  const blobs = [asBuffer(hashed.salts), asBuffer(hashed.leaves)];
+  const source = rowsSource(db, 3, LEAF_COLUMNS, new ColumnRows([batch.seqs, batch.rids, batch.versions, batch.types, batch.ids, hashed.subjects, batch.generated, batch.committed]));
+  const params = [asBuffer(hashed.salts), asBuffer(hashed.leaves), ...source.params];
   try {
-    return countAdded(await db.query(firstDeliverySql(params().sql), [...blobs, ...params().params]));
+    return countAdded(await db.query(firstDeliverySql(source.sql), params));
   } catch (error) {
     // A version already has its leaf: this batch, or part of it, was delivered before.
     if (sqlErrorCode(error) !== PG_UNIQUE_VIOLATION) throw error;
-    return countAdded(await db.query(redeliverySql(params().sql), [...blobs, ...params().params]));
+    return countAdded(await db.query(redeliverySql(source.sql), params));
   }
 }
 

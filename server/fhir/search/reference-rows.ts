@@ -4,7 +4,7 @@
  * pipeline's window Provenances name every version they anchor — a thousand targets each, a
  * reference row per reading — while provenance_leaf and provenance_window already say which
  * versions each window holds: deriving the rows from them at query time instead of writing them
- * saved ~5 µs of PostgreSQL time per ingested reading.
+ * saved ~3 µs of PostgreSQL CPU per ingested reading (alternated runs of 100,000 readings).
  *
  * A derived source yields the columns of idx_reference (rid, pid, target_type, target_id,
  * target_version, url) for one pid, with plain columns where searches filter — target type and id,
