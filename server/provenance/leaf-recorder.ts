@@ -76,49 +76,37 @@ async function insertLeaves(db: Database, batch: LeafBatch, hashed: HashReply): 
   const source = rowsSource(db, 3, LEAF_COLUMNS, new ColumnRows([batch.seqs, batch.rids, batch.versions, batch.types, batch.ids, hashed.subjects, batch.generated, batch.committed]));
   const params = [asBuffer(hashed.salts), asBuffer(hashed.leaves), ...source.params];
   try {
-    return countAdded(await db.query(firstDeliverySql(source.sql), params));
+    return countAdded(await db.query(leafInsertSql(source.sql, false), params));
   } catch (error) {
     // A version already has its leaf: this batch, or part of it, was delivered before.
     if (sqlErrorCode(error) !== PG_UNIQUE_VIOLATION) throw error;
-    return countAdded(await db.query(redeliverySql(source.sql), params));
+    return countAdded(await db.query(leafInsertSql(source.sql, true), params));
   }
 }
 
 /**
- * A batch seen for the first time, which is every batch but after a crash. Rows come in seq order,
- * so row i of the batch (at = i + 1) owns bytes 32i to 32i + 31 of the salt and leaf blobs,
- * and the rows added are numbered densely after the last leaf: when every row is added (the usual
- * case) row i is leaf first + i, so only two numbers come back, not a row per leaf. Nothing here
- * looks for an existing leaf: the unique (rid, version) index refuses a redelivered version and the
- * statement fails as a whole, and redeliverySql takes the batch instead. That probe, and the
- * second ordering it needed, cost ~1.5 µs of PostgreSQL CPU per leaf (scratch benchmark of
- * 100,000 leaves in 1,000-leaf batches: 8.7 against 7.2 µs).
- * The EXISTS stays: a version erased since the batch was read gets no leaf (and so keeps nothing
- * of it here). OFFSET 0 keeps it a per-row primary-key probe whatever the statistics say: as a
- * join the planner may hash all of resource_version instead, a sequential scan per batch.
+ * Rows come in seq order, so row i of the batch (at = i + 1) owns bytes 32i to 32i + 31 of the
+ * salt and leaf blobs, and the rows added are numbered densely after the last leaf: when every
+ * row is added (the usual case) row i is leaf first + i, so only two numbers come back, not a row
+ * per leaf.
+ *
+ * A batch seen for the first time — every batch but after a crash — does not look for existing
+ * leaves: the unique (rid, version) index refuses a redelivered version and the statement fails
+ * as a whole, and the batch is inserted again with `skipExisting`, where versions that already
+ * have a leaf keep their first salt and number. That probe cost ~1.5 µs of PostgreSQL CPU per
+ * leaf (scratch benchmark of 100,000 leaves in 1,000-leaf batches: 8.7 against 7.2 µs).
+ * A version erased since the batch was read gets no leaf (and so keeps nothing of it here).
+ * OFFSET 0 keeps each EXISTS a per-row primary-key probe whatever the statistics say: as a join
+ * the planner may hash all of resource_version instead, a sequential scan per batch.
  */
-function firstDeliverySql(source: string): string {
-  return `WITH added AS (
+function leafInsertSql(source: string, skipExisting: boolean): string {
+  return `WITH batch AS (SELECT u.*, row_number() OVER (ORDER BY u.seq) AS at FROM (${source}) AS u),
+     added AS (
        INSERT INTO provenance_leaf (leaf_no, seq, rid, version, type, id, salt, leaf, subject, generated, committed_at)
        SELECT (SELECT coalesce(max(leaf_no), 0) FROM provenance_leaf) + row_number() OVER (ORDER BY b.at), b.seq, b.rid, b.version, b.type, b.id,
               substring($1::bytea FROM (b.at::int - 1) * 32 + 1 FOR 32), substring($2::bytea FROM (b.at::int - 1) * 32 + 1 FOR 32), b.subject, b.generated, b.committed
-         FROM (SELECT u.*, row_number() OVER (ORDER BY u.seq) AS at FROM (${source}) AS u) AS b
-        WHERE EXISTS (SELECT 1 FROM resource_version v WHERE v.rid = b.rid AND v.version = b.version OFFSET 0)
-       RETURNING leaf_no)
-     SELECT count(*) AS added, min(leaf_no) AS first FROM added`;
-}
-
-/** A batch delivered again (at-least-once): versions that already have a leaf keep their first salt and number. */
-function redeliverySql(source: string): string {
-  return `WITH batch AS (SELECT u.*, (row_number() OVER (ORDER BY u.seq) - 1)::int * 32 + 1 AS at FROM (${source}) AS u),
-     added AS (
-       INSERT INTO provenance_leaf (leaf_no, seq, rid, version, type, id, salt, leaf, subject, generated, committed_at)
-       SELECT base.n + row_number() OVER (ORDER BY b.seq), b.seq, b.rid, b.version, b.type, b.id,
-              substring($1::bytea FROM b.at FOR 32), substring($2::bytea FROM b.at FOR 32), b.subject, b.generated, b.committed
-         FROM batch AS b,
-              (SELECT coalesce(max(leaf_no), 0) AS n FROM provenance_leaf) AS base
-        WHERE NOT EXISTS (SELECT 1 FROM provenance_leaf p WHERE p.rid = b.rid AND p.version = b.version OFFSET 0)
-          AND EXISTS (SELECT 1 FROM resource_version v WHERE v.rid = b.rid AND v.version = b.version OFFSET 0)
+         FROM batch AS b
+        WHERE ${skipExisting ? 'NOT EXISTS (SELECT 1 FROM provenance_leaf p WHERE p.rid = b.rid AND p.version = b.version OFFSET 0) AND ' : ''}EXISTS (SELECT 1 FROM resource_version v WHERE v.rid = b.rid AND v.version = b.version OFFSET 0)
        RETURNING leaf_no)
      SELECT count(*) AS added, min(leaf_no) AS first FROM added`;
 }

@@ -24,8 +24,13 @@ export class ReferenceRows {
 
   /** A FROM item (give it an alias) with the reference rows of these pids. */
   source(pids: Iterable<number>): string {
-    const extra = [...new Set(pids)].flatMap((pid) => this.derived.get(pid) ?? []);
-    if (extra.length === 0) return 'idx_reference';
-    return `(SELECT rid, pid, target_type, target_id, target_version, url FROM idx_reference UNION ALL ${extra.join(' UNION ALL ')})`;
+    // Every reference search asks: nothing is allocated unless some pid is derived.
+    let extra: Set<string> | undefined;
+    for (const pid of pids) {
+      const rows = this.derived.get(pid);
+      if (rows !== undefined) (extra ??= new Set()).add(rows);
+    }
+    if (extra === undefined) return 'idx_reference';
+    return `(SELECT rid, pid, target_type, target_id, target_version, url FROM idx_reference UNION ALL ${[...extra].join(' UNION ALL ')})`;
   }
 }

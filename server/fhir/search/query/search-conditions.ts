@@ -89,8 +89,9 @@ export function parameterCondition(ctx: ConditionContext, alias: string, resourc
     if (parsed.modifier) throw notSupported(`Composite parameters take no modifiers ('${name}')`);
     return exists(alias, 'idx_composite', pid, splitOrValues(value).map((v) => compositeCondition(ctx.params, param, v, name, ctx.canonicalize)));
   }
-  const table = param.type === 'reference' ? referenceTable(ctx, target.pids) : TABLE[param.type];
-  if (parsed.modifier === 'missing') return missingCondition(alias, table, pid, value, table !== TABLE[param.type]);
+  const rows = param.type === 'reference' ? referenceRows(ctx, target.pids) : { from: TABLE[param.type], derived: false };
+  const table = rows.from;
+  if (parsed.modifier === 'missing') return missingCondition(alias, table, pid, value, rows.derived);
   if (param.type === 'reference' && parsed.modifier && parsed.modifier !== 'identifier') {
     return referenceTypedCondition(ctx, alias, param, table, pid, parsed.modifier, value);
   }
@@ -123,8 +124,10 @@ export function parameterCondition(ctx: ConditionContext, alias: string, resourc
   return exists(alias, table, pid, rowConditions);
 }
 
-function referenceTable(ctx: ConditionContext, pids: readonly number[]): string {
-  return ctx.referenceRows?.(pids) ?? TABLE.reference;
+/** The reference rows of these pids, and whether some are derived at query time (reference-rows.ts), which plans must probe rather than enumerate. */
+function referenceRows(ctx: ConditionContext, pids: readonly number[]): { from: string; derived: boolean } {
+  const from = ctx.referenceRows?.(pids) ?? TABLE.reference;
+  return { from, derived: from !== TABLE.reference };
 }
 
 export class UnknownParameterError extends Error {
@@ -229,21 +232,21 @@ function chainCondition(ctx: ConditionContext, alias: string, param: SearchParam
     throw badRequest(`Chained parameter '${parsed.chain}' is not defined on any target of '${param.code}' (${candidateTypes.join(', ')})`, [param.code]);
   }
   const referenced = ctx.params.alias('c');
-  const rows = referenceTable(ctx, target.pids);
-  if (rows !== TABLE.reference) {
+  const rows = referenceRows(ctx, target.pids);
+  if (rows.derived) {
     // Derived rows (reference-rows.ts): from the resources the rest of the chain matches to the
     // rows naming each of them, one probe per resource; probed per candidate instead, every
     // candidate's derived rows would be built.
     const matching = types.map((type) => `(${referenced}.type = ${ctx.params.add(type)} AND ${parameterCondition(ctx, referenced, type, parsed.chain!, value)})`);
     return `${alias}.rid IN (SELECT i.rid FROM resource ${referenced}
-      CROSS JOIN LATERAL (SELECT i.rid FROM ${rows} i WHERE ${pid} AND i.target_type = ${referenced}.type AND i.target_id = ${referenced}.id OFFSET 0) AS i
+      CROSS JOIN LATERAL (SELECT i.rid FROM ${rows.from} i WHERE ${pid} AND i.target_type = ${referenced}.type AND i.target_id = ${referenced}.id OFFSET 0) AS i
       WHERE ${referenced}.type = ANY(${ctx.params.add(types)}::text[]) AND NOT ${referenced}.deleted AND (${matching.join(' OR ')}))`;
   }
   const perType = types.map((type) => {
     const inner = parameterCondition(ctx, referenced, type, parsed.chain!, value);
     return `(i.target_type = ${ctx.params.add(type)} AND i.target_id IN (SELECT ${referenced}.id FROM resource ${referenced} WHERE ${referenced}.type = ${ctx.params.add(type)} AND NOT ${referenced}.deleted AND ${inner}))`;
   });
-  return exists(alias, rows, pid, perType);
+  return exists(alias, rows.from, pid, perType);
 }
 
 /** _has:Observation:patient:code=1234 — some Observation whose `patient` points here has that code. */
@@ -259,15 +262,15 @@ function hasCondition(ctx: ConditionContext, alias: string, resourceType: string
   const pid = targetSql(target, 'hr');
   const other = ctx.params.alias('h');
   const inner = parameterCondition(ctx, other, type, rest, value);
-  const rows = referenceTable(ctx, target.pids);
+  const rows = referenceRows(ctx, target.pids);
   // The type as a value, not ${alias}.type: uncorrelated, the subquery runs once, not once per row.
   const targetType = ctx.params.add(resourceType);
-  if (rows !== TABLE.reference) {
+  if (rows.derived) {
     // Derived rows (reference-rows.ts): one probe by rid per matching resource (see chainCondition).
     return `${alias}.id IN (SELECT hr.target_id FROM resource ${other}
-      CROSS JOIN LATERAL (SELECT hr.target_id FROM ${rows} hr WHERE hr.rid = ${other}.rid AND ${pid} AND hr.target_type = ${targetType} OFFSET 0) AS hr
+      CROSS JOIN LATERAL (SELECT hr.target_id FROM ${rows.from} hr WHERE hr.rid = ${other}.rid AND ${pid} AND hr.target_type = ${targetType} OFFSET 0) AS hr
       WHERE ${other}.type = ${ctx.params.add(type)} AND NOT ${other}.deleted AND ${inner})`;
   }
-  return `${alias}.id IN (SELECT hr.target_id FROM ${rows} hr JOIN resource ${other} ON ${other}.rid = hr.rid
+  return `${alias}.id IN (SELECT hr.target_id FROM ${rows.from} hr JOIN resource ${other} ON ${other}.rid = hr.rid
     WHERE ${pid} AND hr.target_type = ${targetType} AND NOT ${other}.deleted AND ${inner})`;
 }
