@@ -32,6 +32,7 @@ export type IngestReply =
 const rank = (issue: MappingIssue) => (issue.severity === 'fatal' || issue.severity === 'error' ? 0 : 1);
 
 const reject = (status: 400 | 422, issues: OutcomeIssue[]): IngestReply => ({ status, outcome: operationOutcomeOf(issues) });
+const isWarning = (issue: MappingIssue) => issue.severity === 'warning';
 
 /** Validation issues of the server's validator as mapping issues located at the reading's payload. */
 function validationIssues(services: FhirServices, observations: MappedObservation[]): MappingIssue[] {
@@ -156,11 +157,15 @@ export class Ingestor {
       return reject(422, error.unresolved.map((entry) => ({ severity: 'error', code: 'not-found', diagnostics: entry.diagnostics, location: [entry.subject] })));
     }
     const baseUrl = this.services.config.BASE_URL;
-    const entries = [...written.shells, ...written.readings].map((reading) => responseEntry(baseUrl, reading));
-    const warnings = mapped.issues.filter((issue) => issue.severity === 'warning');
+    // Loops, not callbacks per request: see ingest-writer.ts.
+    const entries: BundleEntryText[] = [];
+    for (const reading of written.shells) entries.push(responseEntry(baseUrl, reading));
+    for (const reading of written.readings) entries.push(responseEntry(baseUrl, reading));
+    const warnings = mapped.issues.filter(isWarning);
     // Warnings (readings without a rule, times without an offset) ride in a last entry's outcome.
     if (warnings.length > 0) entries.push({ extra: { response: { status: '200 OK', outcome: operationOutcomeOf(warnings.map((issue) => outcomeIssue(issue))) } } });
-    const created = written.readings.filter((reading) => reading.status === 201).length;
+    let created = 0;
+    for (const reading of written.readings) if (reading.status === 201) created++;
     return {
       status: 200,
       bundle: bundleJson('transaction-response', entries),

@@ -30,7 +30,9 @@ const KEY_COLUMNS: BulkColumn[] = [{ name: 'key', type: 'text' }, { name: 'id', 
 export async function storedReadings(tx: Queryable, services: FhirServices, keys: readonly string[], ids: readonly string[], withContent: boolean): Promise<Map<number, StoredReading>> {
   const stored = new Map<number, StoredReading>();
   if (keys.length === 0) return stored;
-  const source = rowsSource(tx, 3, KEY_COLUMNS, new BulkRows(keys.map((key, i) => [key, ids[i], i])));
+  const keyRows = new Array<[key: string, id: string, ord: number]>(keys.length);
+  for (let i = 0; i < keys.length; i++) keyRows[i] = [keys[i]!, ids[i]!, i];
+  const source = rowsSource(tx, 3, KEY_COLUMNS, new BulkRows(keyRows));
   // LATERAL … LIMIT 1 keeps each look-up an index probe: joined plainly (on the id or the
     // computed rid), the planner hashed the whole resource table — 20 ms per 2,500 readings at
     // 50,000 stored, growing with the table. Token rows exist only for live resources (a

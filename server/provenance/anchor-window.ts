@@ -79,34 +79,37 @@ export interface AnchorWindowDeps {
  */
 export async function buildAnchorWindow(versions: readonly WindowVersion[], deps: AnchorWindowDeps): Promise<AnchorWindow> {
   if (versions.length === 0) throw new ProvenanceFailureError('content', 'an anchor window needs at least one version');
-  versions.forEach(checkVersion);
-  const leaves = versions.map((v) => v.leaf ?? leafHash(v.salt!, v.bytes!));
-  const tree = MerkleTree.build(leaves);
-
+  // Loops, not callbacks, here and below: a callback made per window loses its optimized code at
+  // every full collection and is compiled again (V8 keeps optimized code only while a closure
+  // that uses it lives), and this runs for every window (README, "Optimized code").
+  const leaves = new Array<Buffer>(versions.length);
   const groups = new Map<string, number[]>();
-  versions.forEach((v, i) => {
-    if (!v.bytes) return;
+  for (let i = 0; i < versions.length; i++) {
+    const v = versions[i]!;
+    checkVersion(v, i);
+    leaves[i] = v.leaf ?? leafHash(v.salt!, v.bytes!);
+    if (!v.bytes) continue;
     const subject = v.patient ?? SHARED_SUBJECT;
     const members = groups.get(subject);
     if (members) members.push(i);
     else groups.set(subject, [i]);
-  });
+  }
+  const tree = MerkleTree.build(leaves);
   const keys = await deps.keys.patientKeys(groups.keys());
 
-  const subjects = [...groups.keys()];
-  const cids = new Array<string>(subjects.length);
-  let next = 0;
-  const worker = async () => {
-    for (let g = next++; g < subjects.length; g = next++) {
-      const members = groups.get(subjects[g])!;
-      const entries: BundleEntry[] = members.map((i) => ({ ...versions[i], bytes: versions[i].bytes!, salt: versions[i].salt!, leafIndex: i }));
-      cids[g] = await deps.content.put(sealBundle(bundleBytes(entries), keys.get(subjects[g])!));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 8, subjects.length) }, worker));
+  const sealing: BundleSealing = { versions, groups, subjects: [...groups.keys()], keys, content: deps.content, cids: [], next: 0 };
+  const sealers: Promise<void>[] = [];
+  for (let n = Math.min(deps.concurrency ?? 8, sealing.subjects.length); n > 0; n--) sealers.push(sealBundles(sealing));
+  await Promise.all(sealers);
+  const { subjects, cids } = sealing;
 
   const bundleOf = new Array<string | undefined>(versions.length);
-  subjects.forEach((subject, g) => groups.get(subject)!.forEach((i) => (bundleOf[i] = cids[g])));
+  const bundles: AnchorWindow['bundles'] = new Array(subjects.length);
+  for (let g = 0; g < subjects.length; g++) {
+    const leafIndices = groups.get(subjects[g]!)!;
+    for (const i of leafIndices) bundleOf[i] = cids[g];
+    bundles[g] = { cid: cids[g]!, subject: subjects[g]!, leafIndices };
+  }
   const manifest = createManifest(leaves, tree.root, cids);
   const manifestCid = await deps.content.put(manifestBytes(manifest));
 
@@ -119,7 +122,7 @@ export async function buildAnchorWindow(versions: readonly WindowVersion[], deps
     get entries() {
       return entries();
     },
-    bundles: subjects.map((subject, g) => ({ cid: cids[g], subject, leafIndices: groups.get(subject)! })),
+    bundles,
   };
 
   function entries(): WindowEntry[] {
@@ -132,6 +135,33 @@ export async function buildAnchorWindow(versions: readonly WindowVersion[], deps
       ...(bundleOf[i] ? { bundleCid: bundleOf[i] } : {}),
       path: tree.proof(i).map((node) => node.toString('hex')),
     }));
+  }
+}
+
+/** One window's bundles being sealed and stored by a few concurrent sealBundles calls. */
+interface BundleSealing {
+  versions: readonly WindowVersion[];
+  groups: Map<string, number[]>;
+  subjects: string[];
+  keys: Map<string, Buffer>;
+  content: ContentStore;
+  /** The CID of subject g's bundle, at g. */
+  cids: string[];
+  /** The next subject no call has taken yet. */
+  next: number;
+}
+
+async function sealBundles(sealing: BundleSealing): Promise<void> {
+  const { versions, subjects } = sealing;
+  for (let g = sealing.next++; g < subjects.length; g = sealing.next++) {
+    const members = sealing.groups.get(subjects[g]!)!;
+    const entries = new Array<BundleEntry>(members.length);
+    for (let m = 0; m < members.length; m++) {
+      const i = members[m]!;
+      const v = versions[i]!;
+      entries[m] = { type: v.type, id: v.id, version: v.version, bytes: v.bytes!, salt: v.salt!, leafIndex: i };
+    }
+    sealing.cids[g] = await sealing.content.put(sealBundle(bundleBytes(entries), sealing.keys.get(subjects[g]!)!));
   }
 }
 

@@ -52,15 +52,21 @@ export function ingestProvenanceHook(stored: () => void = () => {}, subjects?: K
       return [{ action: 'create', method: 'POST', type: 'Provenance', id, resource: ingestProvenance(id, plan, record.cid) }];
     },
     committed: (results) => {
-      if (results.some((r) => r.type === 'Provenance' && isIngestProvenanceId(r.id))) stored();
+      for (const r of results) if (r.type === 'Provenance' && isIngestProvenanceId(r.id)) return stored();
     },
   };
 }
 
 /** Patients of the written resources (the shared key when none is in a patient compartment); null when a target came without its resource (the worker then reads them back). */
 function targetSubjects(subjects: KeySubjects, plan: IngestCommitPlan): string[] | null {
-  if (plan.targets.some((target) => !target.resource)) return null;
-  return subjects.payloadSubjects(plan.targets.map((target) => ({ type: target.type, id: target.id, resource: target.resource! })));
+  // Loops here and below, not callbacks per request: see server/ingest/ingest-writer.ts.
+  const written = new Array<{ type: string; id: string; resource: Record<string, unknown> }>(plan.targets.length);
+  for (let i = 0; i < plan.targets.length; i++) {
+    const target = plan.targets[i]!;
+    if (!target.resource) return null;
+    written[i] = { type: target.type, id: target.id, resource: target.resource };
+  }
+  return subjects.payloadSubjects(written);
 }
 
 export function isIngestProvenanceId(id: string): boolean {
@@ -70,19 +76,24 @@ export function isIngestProvenanceId(id: string): boolean {
 function ingestProvenance(id: string, plan: IngestCommitPlan, cid: string): Record<string, unknown> {
   const { source, targets } = plan;
   const devices = new Set<string>();
-  for (const target of targets) {
-    if (target.type === 'Device') devices.add(`Device/${target.id}`);
+  const target = new Array<{ reference: string }>(targets.length);
+  let allCreated = true;
+  for (let i = 0; i < targets.length; i++) {
+    const t = targets[i]!;
+    if (t.type === 'Device') devices.add(`Device/${t.id}`);
     // Observations name their Device once ingest has resolved it (when the plan carries the resource).
-    const device = (target as { resource?: { device?: { reference?: unknown } } }).resource?.device?.reference;
+    const device = (t as { resource?: { device?: { reference?: unknown } } }).resource?.device?.reference;
     if (typeof device === 'string' && device.startsWith('Device/')) devices.add(device);
+    target[i] = { reference: t.action === 'create' ? `${t.type}/${t.id}/_history/1` : `${t.type}/${t.id}` };
+    allCreated &&= t.action === 'create';
   }
   const mapping = source.mapping.version === undefined ? source.mapping.id : `${source.mapping.id}|${source.mapping.version}`;
   return {
     resourceType: 'Provenance',
     id,
-    target: targets.map((t) => ({ reference: t.action === 'create' ? `${t.type}/${t.id}/_history/1` : `${t.type}/${t.id}` })),
+    target,
     recorded: source.receivedAt,
-    activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: targets.every((t) => t.action === 'create') ? 'CREATE' : 'UPDATE' }] },
+    activity: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/v3-DataOperation', code: allCreated ? 'CREATE' : 'UPDATE' }] },
     agent: [
       ...[...devices].map((reference) => ({ type: participant('performer', 'Performer'), who: { reference } })),
       { type: participant('assembler', 'Assembler'), who: { identifier: { system: MAPPING_SYSTEM, value: mapping }, display: `device mapping ${mapping}` } },

@@ -32,9 +32,13 @@ export function createManifest(leaves: readonly Buffer[], root: Buffer, bundles:
     leaf: LEAF_CONSTRUCTION,
     root: `0x${root.toString('hex')}`,
     leafCount: leaves.length,
-    leaves: leaves.map((leaf) => leaf.toString('hex')),
+    leaves: leaves.map(hex),
     bundles: [...bundles],
   };
+}
+
+function hex(bytes: Buffer): string {
+  return bytes.toString('hex');
 }
 
 export function manifestBytes(manifest: AnchorManifest): Buffer {

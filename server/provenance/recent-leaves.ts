@@ -61,9 +61,15 @@ export class RecentLeaves {
 
   /** The window's versions in leaf order, or undefined unless every one of them is held. */
   window(firstLeaf: number, lastLeaf: number): WindowVersion[] | undefined {
-    const versions: WindowVersion[] = [];
-    const found = this.cover(firstLeaf, lastLeaf, (run, i) => {
-      versions.push({
+    const runs = this.covering(firstLeaf, lastLeaf);
+    if (!runs) return undefined;
+    // Loops rather than a callback per leaf: see anchor-window.ts.
+    const versions = new Array<WindowVersion>(lastLeaf - firstLeaf + 1);
+    for (let leaf = firstLeaf, r = 0; leaf <= lastLeaf; leaf++) {
+      let run = runs[r]!;
+      while (leaf >= run.first + run.rids.length) run = runs[++r]!;
+      const i = leaf - run.first;
+      versions[leaf - firstLeaf] = {
         type: run.types[i]!,
         id: run.ids[i]!,
         version: String(run.versions[i]),
@@ -71,15 +77,21 @@ export class RecentLeaves {
         salt: run.salts.subarray(i * 32, i * 32 + 32),
         leaf: run.leaves.subarray(i * 32, i * 32 + 32),
         patient: run.subjects[i]!,
-      });
-    });
-    return found ? versions : undefined;
+      };
+    }
+    return versions;
   }
 
   /** The key subjects of the window's versions, or undefined unless every one of them is held. */
   subjects(firstLeaf: number, lastLeaf: number): string[] | undefined {
+    const runs = this.covering(firstLeaf, lastLeaf);
+    if (!runs) return undefined;
     const subjects = new Set<string>();
-    return this.cover(firstLeaf, lastLeaf, (run, i) => subjects.add(run.subjects[i]!)) ? [...subjects] : undefined;
+    for (const run of runs) {
+      const to = Math.min(lastLeaf, run.first + run.rids.length - 1) - run.first;
+      for (let i = Math.max(firstLeaf - run.first, 0); i <= to; i++) subjects.add(run.subjects[i]!);
+    }
+    return [...subjects];
   }
 
   /** Forgets the range once its window is built. */
@@ -107,23 +119,22 @@ export class RecentLeaves {
     this.dropDone();
   }
 
-  /** Calls `each` for every leaf from first to last in order; false (having called it for some) unless all are held. */
-  private cover(firstLeaf: number, lastLeaf: number, each: (run: HeldRun, i: number) => void): boolean {
+  /** The runs holding every leaf from first to last, in order, or undefined unless all are held. */
+  private covering(firstLeaf: number, lastLeaf: number): HeldRun[] | undefined {
     let next = firstLeaf;
-    for (const run of this.overlapping(firstLeaf, lastLeaf)) {
-      if (run.first > next || run.forgotten) return false;
+    const runs = this.overlapping(firstLeaf, lastLeaf);
+    for (const run of runs) {
+      if (run.first > next || run.forgotten) return undefined;
       const to = Math.min(lastLeaf, run.first + run.rids.length - 1);
-      for (; next <= to; next++) {
-        const i = next - run.first;
-        if (run.done[i]) return false;
-        each(run, i);
-      }
+      for (; next <= to; next++) if (run.done[next - run.first]) return undefined;
     }
-    return next > lastLeaf;
+    return next > lastLeaf ? runs : undefined;
   }
 
   private overlapping(firstLeaf: number, lastLeaf: number): HeldRun[] {
-    return this.runs.filter((run) => run.first <= lastLeaf && run.first + run.rids.length - 1 >= firstLeaf);
+    const found: HeldRun[] = [];
+    for (const run of this.runs) if (run.first <= lastLeaf && run.first + run.rids.length - 1 >= firstLeaf) found.push(run);
+    return found;
   }
 
   private markDone(run: HeldRun, i: number): void {
@@ -133,12 +144,12 @@ export class RecentLeaves {
   }
 
   private dropDone(): void {
-    if (!this.runs.some((run) => run.doneCount === run.rids.length)) return;
-    this.runs = this.runs.filter((run) => {
-      if (run.doneCount < run.rids.length) return true;
-      this.bytes -= run.bytes;
-      return false;
-    });
+    let kept = 0;
+    for (const run of this.runs) {
+      if (run.doneCount < run.rids.length) this.runs[kept++] = run;
+      else this.bytes -= run.bytes;
+    }
+    this.runs.length = kept;
   }
 }
 

@@ -2,10 +2,10 @@ import type { WindowVersion } from './anchor-window.ts';
 
 /**
  * The versions of one commit as one message: numbers in arrays, the stored JSON texts' UTF-8
- * bytes back to back in one buffer that is transferred, not copied (`ends[i]` is where version
- * i's bytes end), subjects by index. Not a joined string: a commit's 2 MB of text as one string
- * was allocated twice in each heap (joined, received, split and joined again to hash it), as
- * large objects the old generation's collector then had to mark; bytes stay off both heaps.
+ * bytes back to back in one buffer (`ends[i]` is where version i's bytes end), subjects by
+ * index. Not a joined string: a commit's 2 MB of text as one string was allocated twice in each
+ * heap (joined, received, split and joined again to hash it), as large objects the old
+ * generation's collector then had to mark; bytes stay off both heaps.
  */
 export interface HeldBatch {
   rids: number[];

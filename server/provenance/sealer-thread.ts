@@ -95,19 +95,38 @@ function numbered(id: number, first: number | undefined): void {
 async function seal(first: number, last: number, keys: Map<string, Buffer>, given: WindowVersion[] | undefined): Promise<SealedWindow> {
   const versions = given?.map(asBuffers) ?? recent.window(first, last);
   if (!versions) throw new Error(`window ${first}-${last} is not held here`);
-  const blocks: SealedWindow['blocks'] = [];
-  const collector: ContentStore = {
-    put: async (bytes) => {
-      const cid = await unixfsCid(bytes);
-      blocks.push({ cid, bytes });
-      return cid;
-    },
-    get: () => Promise.reject(new Error('the sealer stores nothing')),
-    has: async () => false,
-    close: async () => undefined,
-  };
-  const built = await buildAnchorWindow(versions, { content: collector, keys: { patientKeys: async () => keys }, concurrency: 1 });
-  return { root: built.root, manifestCid: built.manifestCid, bundles: built.bundles, blocks };
+  const collector = new BlockCollector();
+  const built = await buildAnchorWindow(versions, { content: collector, keys: new GivenKeys(keys), concurrency: 1 });
+  return { root: built.root, manifestCid: built.manifestCid, bundles: built.bundles, blocks: collector.blocks };
+}
+
+/** A window's blocks with their CIDs, for the main thread to store (classes, not closures per window: see anchor-window.ts). */
+class BlockCollector implements ContentStore {
+  readonly blocks: SealedWindow['blocks'] = [];
+
+  async put(bytes: Uint8Array): Promise<string> {
+    const cid = await unixfsCid(bytes);
+    this.blocks.push({ cid, bytes });
+    return cid;
+  }
+
+  get(): Promise<Uint8Array> {
+    return Promise.reject(new Error('the sealer stores nothing'));
+  }
+
+  async has(): Promise<boolean> {
+    return false;
+  }
+
+  async close(): Promise<void> {}
+}
+
+class GivenKeys {
+  constructor(private readonly keys: Map<string, Buffer>) {}
+
+  async patientKeys(): Promise<Map<string, Buffer>> {
+    return this.keys;
+  }
 }
 
 /** Buffers arrive from another thread as plain Uint8Arrays; the window builder checks for Buffers. */

@@ -83,7 +83,25 @@ const RESOURCE_UPDATE_COLUMNS: BulkColumn[] = [{ name: 'rid', type: 'int8' }, { 
 const OUTBOX_IN_WRITE_STATEMENT = 32;
 
 function outboxEvents(results: CommittedWrite[]): CommittedWrite[] {
-  return results.filter((result) => result.action !== 'none');
+  return results.filter(wroteVersion);
+}
+
+/**
+ * Functions of the module rather than callbacks made per write, here and in the write path below:
+ * a closure made per call loses its optimized code at every full collection and is compiled again
+ * (V8 keeps optimized code only while a closure that uses it lives), and commits come thousands
+ * of versions at a time (server/ingest/README.md, "Performance").
+ */
+function wroteVersion(result: CommittedWrite): boolean {
+  return result.action !== 'none';
+}
+
+function typeOf(key: { type: string }): string {
+  return key.type;
+}
+
+function idOf(key: { id: string }): string {
+  return key.id;
 }
 
 /** ISO times as Unix milliseconds: the writes of one commit share a handful of times, each parsed once. */
@@ -135,7 +153,11 @@ export class Repository {
    * (group commit, each isolated by a savepoint) — and wakes outbox consumers after the commit.
    */
   async write(operations: WriteOperation[]): Promise<CommittedWrite[]> {
-    const indexed = operations.map((op) => (op.resource ? this.indexRows(op.type, op.resource, op.unindexed) : undefined));
+    const indexed = new Array<IndexRows | undefined>(operations.length);
+    for (let i = 0; i < operations.length; i++) {
+      const op = operations[i]!;
+      indexed[i] = op.resource ? this.indexRows(op.type, op.resource, op.unindexed) : undefined;
+    }
     const results = await this.groupCommit.write({ operations, indexed });
     this.committed(results);
     return results;
@@ -147,7 +169,8 @@ export class Repository {
   }
 
   committed(results: CommittedWrite[]): void {
-    const written = results.filter((result) => result.action !== 'none').length;
+    let written = 0;
+    for (const result of results) if (wroteVersion(result)) written++;
     if (written === 0) return;
     this.statistics?.recordWrites(written);
     this.events.emit('committed', results);
@@ -165,7 +188,7 @@ export class Repository {
         WHERE (r.type, r.id) IN (SELECT * FROM unnest($1::text[], $2::text[]))
         ORDER BY r.type, r.id
         FOR UPDATE OF r`,
-      [keys.map((k) => k.type), keys.map((k) => k.id)],
+      [keys.map(typeOf), keys.map(idOf)],
     );
     for (const row of rows) current.set(`${row.type}/${row.id}`, row);
     return current;
@@ -174,27 +197,36 @@ export class Repository {
   /** With `outbox`, also appends the outbox events (the last thing before COMMIT: see appendOutbox). */
   private async writeIn(tx: Queryable, operations: WriteOperation[], indexed: Array<IndexRows | undefined> | undefined, outbox: boolean): Promise<CommittedWrite[]> {
     const now = Date.now();
-    const keyed = operations.filter((op) => op.action !== 'create');
+    const keyed: WriteOperation[] = [];
+    for (const op of operations) if (op.action !== 'create') keyed.push(op);
     const current = await this.lockCurrent(tx, keyed);
 
     // Updates of resources that do not exist yet become inserts. A concurrent writer may insert
     // the same id first: ON CONFLICT DO NOTHING waits for it, and we then lock its row instead.
     const toInsert: Array<{ op: WriteOperation; index: number }> = [];
-    operations.forEach((op, index) => {
-      if (op.action === 'create' || (op.action === 'update' && !current.has(`${op.type}/${op.id}`))) toInsert.push({ op, index });
-    });
+    const insertKeys: Array<[type: string, id: string]> = [];
+    let racing = false;
+    for (let index = 0; index < operations.length; index++) {
+      const op = operations[index]!;
+      if (op.action === 'create' || (op.action === 'update' && !current.has(`${op.type}/${op.id}`))) {
+        toInsert.push({ op, index });
+        insertKeys.push([op.type, op.id]);
+        racing ||= op.action === 'update';
+      }
+    }
     const rids = new Map<number, number>();
     if (toInsert.length > 0) {
       const lastUpdated = new Date(now).toISOString();
-      const source = rowsSource(tx, 2, NEW_RESOURCE_COLUMNS, new BulkRows(toInsert.map((x) => [x.op.type, x.op.id])));
-      // Creates alone take a plain INSERT: ON CONFLICT costs a speculative insertion per row (about
-      // 2 µs of PostgreSQL's time each, measured), and a create's id is one nobody else can hold.
-      const racing = toInsert.some((x) => x.op.action === 'update');
+      const source = rowsSource(tx, 2, NEW_RESOURCE_COLUMNS, new BulkRows(insertKeys));
+      // Creates alone take a plain INSERT (`racing` false): ON CONFLICT costs a speculative
+      // insertion per row (about 2 µs of PostgreSQL's time each, measured), and a create's id is
+      // one nobody else can hold.
       const sql = `INSERT INTO resource (type, id, version, last_updated, deleted)
          SELECT t, i, 1, $1::timestamptz, false FROM (${source.sql}) AS u
          ${racing ? 'ON CONFLICT (type, id) DO NOTHING ' : ''}RETURNING rid, type, id`;
       const { rows } = await tx.query<{ rid: number; type: string; id: string }>(sql, [lastUpdated, ...source.params], statementName(sql));
-      const inserted = new Map(rows.map((row) => [`${row.type}/${row.id}`, row.rid]));
+      const inserted = new Map<string, number>();
+      for (const row of rows) inserted.set(`${row.type}/${row.id}`, row.rid);
       const raced: Array<{ type: string; id: string }> = [];
       for (const { op, index } of toInsert) {
         const rid = inserted.get(`${op.type}/${op.id}`);
@@ -212,7 +244,8 @@ export class Repository {
     // Most versions of a write share its time: one text for all of them.
     const nowIso = new Date(now).toISOString();
 
-    operations.forEach((op, index) => {
+    for (let index = 0; index < operations.length; index++) {
+      const op = operations[index]!;
       const key = `${op.type}/${op.id}`;
       const insertedRid = rids.get(index);
       const existing = insertedRid === undefined ? current.get(key) : undefined;
@@ -222,7 +255,7 @@ export class Repository {
       }
       if (op.action === 'delete' && !live) {
         results.push({ type: op.type, id: op.id, rid: existing?.rid ?? 0, version: existing?.version ?? 0, lastUpdated: existing?.last_updated.toISOString() ?? '', action: 'none', created: false });
-        return;
+        continue;
       }
       const rid = insertedRid ?? existing!.rid;
       const version = existing ? existing.version + 1 : 1;
@@ -233,14 +266,14 @@ export class Repository {
         resourceUpdates.push([rid, version, lastUpdatedMs, true]);
         reindexed.push(rid);
         results.push({ type: op.type, id: op.id, rid, version, lastUpdated, action: 'delete', created: false });
-        return;
+        continue;
       }
       if (live && existing.content !== null) {
         // An update that changes nothing keeps the current version (no new history, no event).
         const unchanged = storedJson(op.resource!, op.id, existing.version, existing.last_updated.toISOString());
         if (unchanged === existing.content) {
           results.push({ type: op.type, id: op.id, rid, version: existing.version, lastUpdated: existing.last_updated.toISOString(), json: existing.content, action: 'none', created: false });
-          return;
+          continue;
         }
       }
       const json = storedJson(op.resource!, op.id, version, lastUpdated);
@@ -253,7 +286,7 @@ export class Repository {
       }
       newIndex.add(rid, indexed?.[index] ?? this.indexRows(op.type, op.resource!, op.unindexed));
       results.push({ type: op.type, id: op.id, rid, version, lastUpdated, json, resource: op.resource, action: live ? 'update' : 'create', created: !live });
-    });
+    }
 
     const statement = new WriteStatement(tx);
     statement.updateFrom(
@@ -281,9 +314,12 @@ export class Repository {
     if (this.db.kind === 'pglite' && events.length >= OUTBOX_IN_WRITE_STATEMENT) {
       // PGlite takes large batches by COPY. One process owns the database: no other committer to order against.
       const { rows } = await tx.query<{ seq: number }>(`SELECT nextval('outbox_seq') AS seq FROM generate_series(1, $1::int)`, [events.length]);
-      const seqs = rows.map((row) => row.seq);
       const msOf = isoMillis();
-      const outboxRows = events.map((e, i) => [seqs[i], seqs[0], e.rid, e.type, e.id, e.version, e.action, msOf(e.lastUpdated)]);
+      const outboxRows = new Array<unknown[]>(events.length);
+      for (let i = 0; i < events.length; i++) {
+        const e = events[i]!;
+        outboxRows[i] = [rows[i]!.seq, rows[0]!.seq, e.rid, e.type, e.id, e.version, e.action, msOf(e.lastUpdated)];
+      }
       await insertRows(tx, 'outbox', OUTBOX_COLUMNS, new BulkRows(outboxRows));
       return;
     }
@@ -300,7 +336,12 @@ export class Repository {
    */
   private outboxInsert(tx: Queryable, firstParam: number, events: CommittedWrite[]): { sql: string; params: unknown[] } {
     const msOf = isoMillis();
-    const rows = new BulkRows(events.map((e, i) => [i + 1, e.rid, e.type, e.id, e.version, e.action, msOf(e.lastUpdated)]));
+    const eventRows = new Array<unknown[]>(events.length);
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i]!;
+      eventRows[i] = [i + 1, e.rid, e.type, e.id, e.version, e.action, msOf(e.lastUpdated)];
+    }
+    const rows = new BulkRows(eventRows);
     const locked = this.db.kind === 'postgres';
     const count = firstParam + (locked ? 1 : 0);
     const source = rowsSource(tx, count + 1, OUTBOX_EVENT_COLUMNS, rows);
