@@ -28,8 +28,7 @@ export function bundleJson(type: string, entries: BundleEntryText[], options: { 
   if (options.links?.length) head.link = options.links;
   const headText = JSON.stringify(head);
   if (entries.length === 0) return headText;
-  // A function of the module, not a callback per bundle: it keeps its optimized code across full
-  // collections (server/ingest/README.md, "Performance").
+  // A module function, not a callback made per bundle (server/ingest/README.md, "Optimized code").
   const entryTexts = entries.map(entryText);
   return `${headText.slice(0, -1)},"entry":[${entryTexts.join(',')}]}`;
 }

@@ -70,9 +70,7 @@ export async function writeIngest(
   const hook = ingestProvenanceHook(services);
   const sourceRecord = hook?.recordSource ? await hook.recordSource(options.source) : undefined;
 
-  // Loops here, not callbacks: a callback made per request loses its optimized code at every full
-  // collection and is compiled again (V8 keeps optimized code only while a closure that uses it
-  // lives); see README, "Performance".
+  // Loops here and in writeReadings, not callbacks made per request (server/ingest/README.md, "Optimized code").
   // Last write wins for a reading repeated within the request (MedTech's rule).
   const keys = new Array<string>(observations.length);
   const lastOf = new Map<string, number>();
@@ -143,7 +141,7 @@ interface ReadingsRequest {
   anySampled: boolean;
 }
 
-/** One attempt, inside its transaction; what it wrote goes into `committed`. A module function, not a closure per request (see writeIngest). */
+/** One attempt, inside its transaction; what it wrote goes into `committed`. A module function, not a closure made per request (see writeIngest). */
 async function writeReadings(tx: Queryable, request: ReadingsRequest, committed: CommittedWrite[]): Promise<IngestWriteResult> {
   const { services, hook, sourceRecord, observations, identities, options, keys, unique, uniqueKeys, ids, mappedDevices, mappedSubjects, anySampled } = request;
   const { repository } = services;

@@ -157,7 +157,7 @@ export class Ingestor {
       return reject(422, error.unresolved.map((entry) => ({ severity: 'error', code: 'not-found', diagnostics: entry.diagnostics, location: [entry.subject] })));
     }
     const baseUrl = this.services.config.BASE_URL;
-    // Loops, not callbacks per request: see ingest-writer.ts.
+    // Loops, not callbacks made per request (server/ingest/README.md, "Optimized code").
     const entries: BundleEntryText[] = [];
     for (const reading of written.shells) entries.push(responseEntry(baseUrl, reading));
     for (const reading of written.readings) entries.push(responseEntry(baseUrl, reading));

@@ -79,9 +79,7 @@ export interface AnchorWindowDeps {
  */
 export async function buildAnchorWindow(versions: readonly WindowVersion[], deps: AnchorWindowDeps): Promise<AnchorWindow> {
   if (versions.length === 0) throw new ProvenanceFailureError('content', 'an anchor window needs at least one version');
-  // Loops, not callbacks, here and below: a callback made per window loses its optimized code at
-  // every full collection and is compiled again (V8 keeps optimized code only while a closure
-  // that uses it lives), and this runs for every window (README, "Optimized code").
+  // Loops, here and in sealBundles, not callbacks made per window (server/ingest/README.md, "Optimized code").
   const leaves = new Array<Buffer>(versions.length);
   const groups = new Map<string, number[]>();
   for (let i = 0; i < versions.length; i++) {

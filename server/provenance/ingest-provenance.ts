@@ -52,14 +52,14 @@ export function ingestProvenanceHook(stored: () => void = () => {}, subjects?: K
       return [{ action: 'create', method: 'POST', type: 'Provenance', id, resource: ingestProvenance(id, plan, record.cid) }];
     },
     committed: (results) => {
-      for (const r of results) if (r.type === 'Provenance' && isIngestProvenanceId(r.id)) return stored();
+      if (results.some(isIngestProvenance)) stored();
     },
   };
 }
 
 /** Patients of the written resources (the shared key when none is in a patient compartment); null when a target came without its resource (the worker then reads them back). */
 function targetSubjects(subjects: KeySubjects, plan: IngestCommitPlan): string[] | null {
-  // Loops here and below, not callbacks per request: see server/ingest/ingest-writer.ts.
+  // Loops here and below, not callbacks made per request (server/ingest/README.md, "Optimized code").
   const written = new Array<{ type: string; id: string; resource: Record<string, unknown> }>(plan.targets.length);
   for (let i = 0; i < plan.targets.length; i++) {
     const target = plan.targets[i]!;
@@ -67,6 +67,10 @@ function targetSubjects(subjects: KeySubjects, plan: IngestCommitPlan): string[]
     written[i] = { type: target.type, id: target.id, resource: target.resource };
   }
   return subjects.payloadSubjects(written);
+}
+
+function isIngestProvenance(result: { type: string; id: string }): boolean {
+  return result.type === 'Provenance' && isIngestProvenanceId(result.id);
 }
 
 export function isIngestProvenanceId(id: string): boolean {

@@ -63,7 +63,7 @@ export class RecentLeaves {
   window(firstLeaf: number, lastLeaf: number): WindowVersion[] | undefined {
     const runs = this.covering(firstLeaf, lastLeaf);
     if (!runs) return undefined;
-    // Loops rather than a callback per leaf: see anchor-window.ts.
+    // Loops, not a callback per leaf (server/ingest/README.md, "Optimized code").
     const versions = new Array<WindowVersion>(lastLeaf - firstLeaf + 1);
     for (let leaf = firstLeaf, r = 0; leaf <= lastLeaf; leaf++) {
       let run = runs[r]!;

@@ -100,7 +100,7 @@ async function seal(first: number, last: number, keys: Map<string, Buffer>, give
   return { root: built.root, manifestCid: built.manifestCid, bundles: built.bundles, blocks: collector.blocks };
 }
 
-/** A window's blocks with their CIDs, for the main thread to store (classes, not closures per window: see anchor-window.ts). */
+/** A window's blocks with their CIDs, for the main thread to store (classes, not closures made per window (server/ingest/README.md, "Optimized code")). */
 class BlockCollector implements ContentStore {
   readonly blocks: SealedWindow['blocks'] = [];
 

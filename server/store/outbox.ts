@@ -52,8 +52,7 @@ function toEvents(rows: any[]): OutboxEvent[] {
   return rows.map(toEvent);
 }
 
-// A function of the module, not a callback per batch: it keeps its optimized code across full
-// collections (server/ingest/README.md, "Performance").
+// A module function, not a callback made per batch (server/ingest/README.md, "Optimized code").
 function toEvent(row: any): OutboxEvent {
   return {
     seq: Number(row.seq),

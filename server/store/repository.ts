@@ -86,12 +86,7 @@ function outboxEvents(results: CommittedWrite[]): CommittedWrite[] {
   return results.filter(wroteVersion);
 }
 
-/**
- * Functions of the module rather than callbacks made per write, here and in the write path below:
- * a closure made per call loses its optimized code at every full collection and is compiled again
- * (V8 keeps optimized code only while a closure that uses it lives), and commits come thousands
- * of versions at a time (server/ingest/README.md, "Performance").
- */
+/** Module functions and loops, here and in the write path below, not callbacks made per write (server/ingest/README.md, "Optimized code"). */
 function wroteVersion(result: CommittedWrite): boolean {
   return result.action !== 'none';
 }

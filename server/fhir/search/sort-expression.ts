@@ -1,5 +1,5 @@
 import { badRequest } from '../outcome.ts';
-import type { ConditionContext } from './query/search-conditions.ts';
+import { referenceRows, type ConditionContext } from './query/search-conditions.ts';
 import { indexTarget, targetSql } from './definitions/index-target.ts';
 
 const SORT_COLUMN: Record<string, { table: string; asc: string; desc: string }> = {
@@ -24,7 +24,7 @@ export function sortExpression(ctx: ConditionContext, types: string[], code: str
     const column = param ? SORT_COLUMN[param.type] : undefined;
     if (!param || !column) return undefined;
     const target = indexTarget(ctx.registry, ctx.pid, type, code)!;
-    const table = param.type === 'reference' && ctx.referenceRows ? ctx.referenceRows(target.pids) : column.table;
+    const table = param.type === 'reference' ? referenceRows(ctx, target.pids).from : column.table;
     return `(SELECT ${descending ? column.desc : column.asc} FROM ${table} i WHERE i.rid = r.rid AND ${targetSql(target, 'i', param.type === 'reference')})`;
   });
   const defined = per.filter((e): e is string => e !== undefined);

@@ -125,7 +125,7 @@ export function parameterCondition(ctx: ConditionContext, alias: string, resourc
 }
 
 /** The reference rows of these pids, and whether some are derived at query time (reference-rows.ts), which plans must probe rather than enumerate. */
-function referenceRows(ctx: ConditionContext, pids: readonly number[]): { from: string; derived: boolean } {
+export function referenceRows(ctx: ConditionContext, pids: readonly number[]): { from: string; derived: boolean } {
   const from = ctx.referenceRows?.(pids) ?? TABLE.reference;
   return { from, derived: from !== TABLE.reference };
 }
