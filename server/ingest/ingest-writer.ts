@@ -200,13 +200,15 @@ async function writeReadings(tx: Queryable, request: ReadingsRequest, committed:
       outcomes.push({ type: 'Observation', id: found.id, version: found.version, lastUpdated: found.lastUpdated, status: 200, ...(options.representation && found.content ? { json: found.content } : {}) });
     }
   }
+  let plan: IngestCommitPlan | undefined;
   if (hook?.operations) {
     const targets: IngestCommitPlan['targets'] = new Array(operations.length);
     for (let i = 0; i < operations.length; i++) {
       const op = operations[i]!;
       targets[i] = { type: op.type, id: op.id, action: op.action === 'update' ? 'update' : 'create', ...(op.resource ? { resource: op.resource } : {}) };
     }
-    operations.push(...(await hook.operations({ source: options.source, sourceRecord, targets, tx })));
+    plan = { source: options.source, sourceRecord, targets, tx };
+    operations.push(...(await hook.operations(plan)));
   }
   let results: CommittedWrite[] = [];
   try {
@@ -216,6 +218,7 @@ async function writeReadings(tx: Queryable, request: ReadingsRequest, committed:
     if (sqlErrorCode(error) === PG_UNIQUE_VIOLATION) throw new ReadingRaced();
     throw asFhirError(error);
   }
+  if (plan && hook?.written) await hook.written(plan, results);
   committed.push(...results);
   const byKey = new Map<string, ReadingResult>();
   for (let position = 0; position < unique.length; position++) {

@@ -33,11 +33,15 @@ export interface IngestCommitPlan {
  *  - operations runs inside the ingest transaction after every write is planned and returns
  *    further operations (one Provenance naming the targets and the source) committed with the
  *    readings in the same single call to the write path, so all or nothing holds for them too.
+ *  - written runs in the same transaction after that call, with its results in the order of the
+ *    operations (the plan's targets first, then what operations returned): rows that need the
+ *    written resources' rids.
  *  - committed runs after COMMIT with what was written.
  */
 export interface IngestProvenanceHook {
   recordSource?(source: IngestSource): Promise<unknown>;
   operations?(plan: IngestCommitPlan): Promise<WriteOperation[]> | WriteOperation[];
+  written?(plan: IngestCommitPlan, results: readonly CommittedWrite[]): Promise<void>;
   committed?(results: CommittedWrite[], source: IngestSource): void;
 }
 

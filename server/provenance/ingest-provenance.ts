@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { stringifyJson } from '../fhir/json/index.ts';
 import type { IngestCommitPlan, IngestProvenanceHook, IngestSource } from '../ingest/provenance-hook.ts';
-import type { WriteOperation } from '../store/repository.ts';
+import type { CommittedWrite, WriteOperation } from '../store/repository.ts';
 import type { KeySubjects } from './key-subject.ts';
 import { MAPPING_SYSTEM, ipfsEntity, participant } from './provenance-resource.ts';
 import { sealSource } from './source-seal.ts';
@@ -38,18 +38,29 @@ export function ingestProvenanceHook(stored: () => void = () => {}, subjects?: K
       const { sealed, dek } = sealSource(payloadBytes(source.body));
       return { sourceId: randomUUID(), cid: await unixfsCid(sealed), sealed, dek };
     },
-    async operations(plan: IngestCommitPlan): Promise<WriteOperation[]> {
+    operations(plan: IngestCommitPlan): WriteOperation[] {
       const record = plan.sourceRecord as SealedSource | undefined;
       if (!record || plan.targets.length === 0) return [];
-      const id = `${PREFIX}${record.sourceId}`;
+      const id = provenanceId(record);
+      // Its targets get no idx_reference rows: searches derive them from the source row (ingest-target-rows.ts).
+      return [{ action: 'create', method: 'POST', type: 'Provenance', id, resource: ingestProvenance(id, plan, record.cid), unindexed: ['target'] }];
+    },
+    async written(plan: IngestCommitPlan, results: readonly CommittedWrite[]): Promise<void> {
+      const record = plan.sourceRecord as SealedSource | undefined;
+      if (!record || plan.targets.length === 0) return;
+      const id = provenanceId(record);
+      // The Provenance is the operation after the targets (ingest/provenance-hook.ts).
+      const provenance = results[plan.targets.length];
+      if (provenance?.type !== 'Provenance' || provenance.id !== id) throw new Error(`the ingest Provenance ${id} is not where the write put it`);
       const payloadSubjects = subjects ? targetSubjects(subjects, plan) : null;
+      const { created, updated } = targetRids(plan, results);
       // The targets are listed only when their patients are not known yet (the worker then reads them
       // back); otherwise the patients say whose keys wrap the payload and whose erasure removes it.
       await plan.tx.query(
-        `INSERT INTO provenance_ingest_source (source_id, received_at, cid, provenance_id, targets, sealed, dek, subjects) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [record.sourceId, plan.source.receivedAt, record.cid, id, payloadSubjects ? [] : plan.targets.map((t) => `${t.type}/${t.id}`), record.sealed, record.dek, payloadSubjects],
+        `INSERT INTO provenance_ingest_source (source_id, received_at, cid, provenance_id, targets, sealed, dek, subjects, provenance_rid, created_rids, updated_rids)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, (SELECT range_agg(int8range(r, r, '[]')) FROM unnest($10::int8[]) AS r), $11::int8[])`,
+        [record.sourceId, plan.source.receivedAt, record.cid, id, payloadSubjects ? [] : targetNames(plan), record.sealed, record.dek, payloadSubjects, provenance.rid, created, updated],
       );
-      return [{ action: 'create', method: 'POST', type: 'Provenance', id, resource: ingestProvenance(id, plan, record.cid) }];
     },
     committed: (results) => {
       if (results.some(isIngestProvenance)) stored();
@@ -67,6 +78,24 @@ function targetSubjects(subjects: KeySubjects, plan: IngestCommitPlan): string[]
     written[i] = { type: target.type, id: target.id, resource: target.resource };
   }
   return subjects.payloadSubjects(written);
+}
+
+function provenanceId(record: SealedSource): string {
+  return `${PREFIX}${record.sourceId}`;
+}
+
+function targetNames(plan: IngestCommitPlan): string[] {
+  const names = new Array<string>(plan.targets.length);
+  for (let i = 0; i < plan.targets.length; i++) names[i] = `${plan.targets[i]!.type}/${plan.targets[i]!.id}`;
+  return names;
+}
+
+/** The rids the Provenance names, split as its references are: created resources by version 1, changed ones unversioned. */
+function targetRids(plan: IngestCommitPlan, results: readonly CommittedWrite[]): { created: number[]; updated: number[] } {
+  const created: number[] = [];
+  const updated: number[] = [];
+  for (let i = 0; i < plan.targets.length; i++) (plan.targets[i]!.action === 'create' ? created : updated).push(results[i]!.rid);
+  return { created, updated };
 }
 
 function isIngestProvenance(result: { type: string; id: string }): boolean {

@@ -11,6 +11,7 @@ import { ingestProvenanceHook } from './ingest-provenance.ts';
 import { ingestSourceStage } from './ingest-source-stage.ts';
 import { KeySubjects } from './key-subject.ts';
 import { recordLeaves } from './leaf-recorder.ts';
+import { ingestTargetRows } from './ingest-target-rows.ts';
 import { windowTargetRows } from './window-target-rows.ts';
 import { Sealer } from './sealer.ts';
 import { anchorStage, assignStage, buildStage, type StageDeps } from './pipeline-stages.ts';
@@ -48,10 +49,11 @@ export function provenancePipeline(services: FhirServices): ProvenancePipeline |
 export const provenanceFeature: ServerFeature = {
   name: 'provenance',
   async start({ config, services, outbox }): Promise<StartedFeature | void> {
-    // Window Provenances written while provenance was on stay searchable by target when it is off.
+    // Window and ingest Provenances written while provenance was on stay searchable by target when it is off.
     services.referenceRows.derive('Provenance', 'target', windowTargetRows);
+    services.referenceRows.derive('Provenance', 'target', ingestTargetRows);
     // Derived rows are planned over these: without statistics a search may read every leaf.
-    services.repository.statistics?.watch(['provenance_leaf', 'provenance_window']);
+    services.repository.statistics?.watch(['provenance_leaf', 'provenance_window', 'provenance_ingest_source']);
     if (config.PROVENANCE === 'off') return;
     const { db, repository, log } = services;
     const backends = await openBackends(config, db, log);
