@@ -16,7 +16,7 @@ describe.each([
   const skip = backend === 'postgres' && !withPostgres;
   let server: TestServer;
   const sql = <R = any>(text: string, params?: unknown[]) => server.server.services.db.query<R>(text, params).then((r) => r.rows);
-  const found = async (query: string, mode?: string) =>
+  const found = async (query: string, mode?: string): Promise<string[]> =>
     ((await server.fhir('GET', query)).json.entry ?? []).filter((e: any) => !mode || e.search?.mode === mode).map((e: any) => `${e.resource.resourceType}/${e.resource.id}`).sort();
   const payload = (bpms: number[]) =>
     JSON.stringify(bpms.map((bpm, i) => ({ characteristic: '2A37', value: `00 ${bpm.toString(16)}`, deviceId: 'AA:BB:CC:00:00:01', timestamp: `2024-03-02T10:00:${String(i).padStart(2, '0')}Z` })));
@@ -65,6 +65,9 @@ describe.each([
     expect(await found(`Provenance?target=${reading}`)).toEqual([first, second].sort());
     expect(await found(`Provenance?target=${other}`)).toEqual([first]);
     expect(await found(`Provenance?_id=${second.split('/')[1]}&_include=Provenance:target`, 'include')).toEqual([reading]);
+    // Sorted by target, descending (highest target id first): the first names every reading, the second only the lowest.
+    const sorted = (await server.fhir('GET', 'Provenance?_sort=-target')).json.entry.map((e: any) => `Provenance/${e.resource.id}`);
+    expect(sorted).toEqual([first, second]);
 
     const written = await sql(
       `SELECT 1 FROM idx_reference i JOIN resource r ON r.rid = i.rid
