@@ -7,6 +7,12 @@
  */
 export interface ContentStore {
   /**
+   * Writes land on this machine's disk, with nothing remote to wait for or to be down: a FHIR
+   * write may wait for them as it waits for its database (an ingest payload is stored before its
+   * request's transaction rather than spooled through PostgreSQL). Not set for an IPFS node.
+   */
+  readonly local?: boolean;
+  /**
    * Stores the bytes (pinned, where the back end has pins) and returns their CIDv1 string. `cid`,
    * when the caller has already computed it with unixfsCid (the sealer thread, an ingest payload
    * sealed at its request), spares hashing the bytes again: the embedded store files them under

@@ -26,6 +26,7 @@ import { kuboV1ImporterOptions, singleBlockCid } from './unixfs-cid.ts';
  * the data directory of a stopped server.
  */
 export class EmbeddedContentStore implements ContentStore {
+  readonly local = true;
   private readonly store: LevelBlockstore;
   private readonly packs: BlockPacks;
   private readonly legacy: FsBlockstore | undefined;

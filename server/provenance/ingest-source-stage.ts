@@ -5,15 +5,16 @@ import { wrapKey } from './key-wrap.ts';
 import type { StageDeps } from './pipeline-stages.ts';
 
 /**
- * Ingest payloads sealed in their request's transaction (ingest-provenance.ts) are stored in the
- * content store here, with their data key wrapped under the key of every patient whose resources
- * the request wrote. The CID the store reports must be the one the Provenance already names.
+ * Ingest payloads sealed at their request (ingest-provenance.ts) get their data key wrapped here
+ * under the key of every patient whose resources the request wrote, and, when they were spooled
+ * in the database (an IPFS node, which a write must not wait for), are stored in the content
+ * store. The CID the store reports must be the one the Provenance already names.
  */
 export function ingestSourceStage(deps: StageDeps & { subjects: KeySubjects }): WorkerStage {
   return {
     name: 'ingest-source',
     async run() {
-      const { rows } = await deps.db.query<{ source_id: string; cid: string; targets: string[]; sealed: Buffer; dek: Buffer; subjects: string[] | null }>(
+      const { rows } = await deps.db.query<{ source_id: string; cid: string; targets: string[]; sealed: Buffer | null; dek: Buffer; subjects: string[] | null }>(
         `SELECT source_id, cid, CASE WHEN subjects IS NULL THEN targets END AS targets, sealed, dek, subjects
            FROM provenance_ingest_source WHERE stored_at IS NULL ORDER BY received_at LIMIT 32`,
       );
@@ -24,7 +25,9 @@ export function ingestSourceStage(deps: StageDeps & { subjects: KeySubjects }): 
           const keys = await deps.backends.keys.patientKeys(subjects);
           const wrapped = Object.fromEntries([...keys].map(([subject, key]) => [subject, wrapKey(key, Buffer.from(row.dek)).toString('base64')]));
           // Stored under the CID its Provenance already names (a Kubo node's answer is checked against it).
-          await deps.backends.content.put(Buffer.from(row.sealed), row.cid);
+          if (row.sealed) await deps.backends.content.put(Buffer.from(row.sealed), row.cid);
+          // Stored at its request in a local store: one that DATA_DIR no longer uses (KUBO_RPC_URL set since) does not hold it.
+          else if (!(await deps.backends.content.has(row.cid))) deps.log.warn({ cid: row.cid }, 'ingest payload stored in the embedded content store of DATA_DIR, not in the configured one');
           await deps.db.query(
             `UPDATE provenance_ingest_source SET sealed = NULL, dek = NULL, wrapped_deks = $2, stored_at = now() WHERE source_id = $1 AND stored_at IS NULL`,
             [row.source_id, JSON.stringify(wrapped)],

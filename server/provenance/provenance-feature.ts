@@ -87,7 +87,7 @@ export const provenanceFeature: ServerFeature = {
     services.operations.register(proofOperation({ db, backends, content }));
     services.operations.register(eraseOperation({ db, keys: backends.keys, subjects, sealer, paramIds: services.paramIds, exclusive: (fn) => worker.exclusive(fn) }));
     services.operations.register(auditOperation({ db, backends, content, consumer: PROVENANCE_CONSUMER }));
-    setIngestProvenanceHook(services, ingestProvenanceHook(() => worker.wake('ingest'), subjects));
+    setIngestProvenanceHook(services, ingestProvenanceHook(() => worker.wake('ingest'), subjects, backends.content));
 
     const pipeline: ProvenancePipeline = {
       backends,

@@ -94,6 +94,14 @@ describe.skipIf(!anvilInstalled)('provenance pipeline on a JSON-RPC chain and a 
     await write(10, 100);
     await Promise.all([anvil.stop(), ipfs.stop()]);
     for (let i = 0; i < 4; i++) await write(15, 200 + i * 15);
+    // A device payload arriving meanwhile is accepted, and spooled in the database until the node is back.
+    const device = { resourceType: 'Device', id: 's1-band', identifier: [{ system: 'http://hl7.org/fhir/sid/eui-48/bluetooth', value: 'AA-BB-CC-00-00-51' }], patient: { reference: 'Patient/s1' } };
+    expect((await fhir('PUT', 'Device/s1-band', device)).status).toBe(201);
+    const payload = JSON.stringify([90, 91].map((bpm, i) => ({ characteristic: '2A37', value: `00 ${bpm.toString(16)}`, deviceId: 'AA:BB:CC:00:00:51', timestamp: `2024-04-01T10:00:0${i}Z` })));
+    const ingested = await fhirRequest(running.url.replace('localhost', '127.0.0.1'), 'POST', '$ingest?mapping=ble-gatt', payload, { 'Content-Type': 'application/json' });
+    expect(ingested.status).toBe(200);
+    const [spooled] = await sql<{ cid: string; spooled: boolean; stored_at: Date | null }>('SELECT cid, sealed IS NOT NULL AS spooled, stored_at FROM provenance_ingest_source');
+    expect([spooled.spooled, spooled.stored_at]).toEqual([true, null]);
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     const during = await provenancePipeline(running.services)!.backlog();
     expect(during.idle).toBe(false);
@@ -104,6 +112,10 @@ describe.skipIf(!anvilInstalled)('provenance pipeline on a JSON-RPC chain and a 
     ipfs = await startIpfsStandIn(dir, Number(ipfsPort));
     expect([anvil.url, ipfs.url].map((u) => new URL(u).port)).toEqual([anvilPort, ipfsPort]);
     await settled();
+    const [source] = await sql<{ sealed: Buffer | null; stored_at: Date | null }>('SELECT sealed, stored_at FROM provenance_ingest_source WHERE cid = $1', [spooled.cid]);
+    expect(source.sealed).toBeNull();
+    expect(source.stored_at).not.toBeNull();
+    expect(await new KuboContentStore(ipfs.url).has(spooled.cid)).toBe(true);
 
     const unleafed = await sql(`SELECT v.rid FROM resource_version v WHERE v.content IS NOT NULL AND NOT EXISTS (SELECT 1 FROM provenance_leaf l WHERE l.rid = v.rid AND l.version = v.version)`);
     expect(unleafed).toEqual([]);
