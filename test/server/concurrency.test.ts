@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startChildServer, type ChildServer } from '../helpers/child-server.ts';
 import { createTestDatabase, postgresAvailable } from '../helpers/postgres.ts';
@@ -6,6 +7,7 @@ import { fhirRequest, tempDir } from '../helpers/test-server.ts';
 describe('two server processes on one PostgreSQL', () => {
   let servers: ChildServer[] = [];
   let drop: (() => Promise<void>) | undefined;
+  let dirs: string[] = [];
   let skip = false;
   beforeAll(async () => {
     if (!(await postgresAvailable())) {
@@ -15,12 +17,13 @@ describe('two server processes on one PostgreSQL', () => {
     const database = await createTestDatabase();
     drop = database.drop;
     // Start one first so migrations run once, then the second joins.
-    servers.push(await startChildServer({ DATABASE_URL: database.url, DATA_DIR: tempDir('p1') }));
-    servers.push(await startChildServer({ DATABASE_URL: database.url, DATA_DIR: tempDir('p2') }));
+    dirs = [tempDir('p1'), tempDir('p2')];
+    for (const dir of dirs) servers.push(await startChildServer({ DATABASE_URL: database.url, DATA_DIR: dir }));
   }, 180_000);
   afterAll(async () => {
     await Promise.all(servers.map((s) => s.kill('SIGTERM')));
     await drop?.();
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
   });
 
   it('concurrent If-Match updates of one resource: exactly one wins, the others get 412', async (t) => {

@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BulkRows, type BulkColumn } from '../../server/store/bulk-column.ts';
 import { copyText } from '../../server/store/copy-text.ts';
@@ -13,7 +14,8 @@ describe('bulk rows through COPY (PGlite)', () => {
   });
 
   it('stores every string exactly as given, inside a transaction too', async () => {
-    const db = await PgliteDatabase.open(tempDir('copy'));
+    const dir = tempDir('copy');
+    const db = await PgliteDatabase.open(dir);
     try {
       await db.exec('CREATE TABLE copied (n int8, t text, d timestamptz, q numeric)');
       const tricky = ['{"a":"quote \\" and backslash \\\\ and \\n escaped"}', 'tab\there', 'line\nbreak\r\n', '\\N', 'ünïcödé ✓ 𝄞', '', ' leading and trailing '];
@@ -31,6 +33,7 @@ describe('bulk rows through COPY (PGlite)', () => {
       expect(back[2].q).toBe('0.833333333333');
     } finally {
       await db.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

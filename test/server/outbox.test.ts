@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../server/config.ts';
 import { createLogger } from '../../server/log.ts';
@@ -172,6 +173,7 @@ describe('transactional outbox', () => {
         }
       } finally {
         await database?.drop();
+        rmSync(dataDir, { recursive: true, force: true });
       }
     }, 180_000);
   }

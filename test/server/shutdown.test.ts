@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { startChildServer } from '../helpers/child-server.ts';
 import { fhirRequest, tempDir } from '../helpers/test-server.ts';
@@ -23,6 +24,7 @@ describe('graceful shutdown', () => {
       expect((await ready.json()).database).toBe('pglite');
     } finally {
       await again.kill('SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
     }
   }, 180_000);
 });
