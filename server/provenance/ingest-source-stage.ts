@@ -24,10 +24,9 @@ export function ingestSourceStage(deps: StageDeps & { subjects: KeySubjects }): 
           const subjects = row.subjects ?? (await targetSubjects(deps.db, deps.subjects, row.targets));
           const keys = await deps.backends.keys.patientKeys(subjects);
           const wrapped = Object.fromEntries([...keys].map(([subject, key]) => [subject, wrapKey(key, Buffer.from(row.dek)).toString('base64')]));
-          // Stored under the CID its Provenance already names (a Kubo node's answer is checked against it).
+          // Spooled: stored under the CID its Provenance already names (a Kubo node's answer is
+          // checked against it). Not spooled: stored at its request in the local store.
           if (row.sealed) await deps.backends.content.put(Buffer.from(row.sealed), row.cid);
-          // Stored at its request in a local store: one that DATA_DIR no longer uses (KUBO_RPC_URL set since) does not hold it.
-          else if (!(await deps.backends.content.has(row.cid))) deps.log.warn({ cid: row.cid }, 'ingest payload stored in the embedded content store of DATA_DIR, not in the configured one');
           await deps.db.query(
             `UPDATE provenance_ingest_source SET sealed = NULL, dek = NULL, wrapped_deks = $2, stored_at = now() WHERE source_id = $1 AND stored_at IS NULL`,
             [row.source_id, JSON.stringify(wrapped)],

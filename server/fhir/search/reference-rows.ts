@@ -26,9 +26,9 @@ export class ReferenceRows {
   derive(resourceType: string, code: string, rows: (pid: number) => string): void {
     const pid = this.pidOf(resourceType, code);
     if (pid === undefined) return;
-    const sql = rows(pid);
-    const sources = this.derived.get(pid) ?? [];
-    if (!sources.includes(sql)) this.derived.set(pid, [...sources, sql]);
+    const sources = this.derived.get(pid);
+    if (sources) sources.push(rows(pid));
+    else this.derived.set(pid, [rows(pid)]);
   }
 
   /** A FROM item (give it an alias) with the reference rows of these pids. */
