@@ -23,19 +23,29 @@ const COMMA = Buffer.from(',');
 const ENTRY_CLOSE = Buffer.from('}');
 
 export function bundleBytes(entries: readonly BundleEntry[]): Buffer {
-  const parts: Buffer[] = [OPEN];
+  // Written by hand rather than JSON.stringify'd: same bytes, a third of the time per entry. The
+  // entries' heads are measured first and everything is written into one buffer: a Buffer per head
+  // joined by Buffer.concat was an ArrayBuffer per version for the sealer thread's collector.
+  const heads = new Array<string>(entries.length);
+  let size = OPEN.length + CLOSE.length + Math.max(0, entries.length - 1) * COMMA.length;
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
-    if (i > 0) parts.push(COMMA);
-    // Written by hand rather than JSON.stringify'd: same bytes, a third of the time per entry.
     const reference = JSON.stringify(`${entry.type}/${entry.id}/_history/${entry.version}`);
-    const head =
+    heads[i] =
       `{"extension":[{"url":"${LEAF_EXTENSION_URL}","extension":[{"url":"version","valueString":${reference}},` +
       `{"url":"index","valueUnsignedInt":${entry.leafIndex}},{"url":"salt","valueBase64Binary":"${entry.salt.toString('base64')}"}]}],"resource":`;
-    parts.push(Buffer.from(head), entry.bytes, ENTRY_CLOSE);
+    size += Buffer.byteLength(heads[i]!) + entry.bytes.length + ENTRY_CLOSE.length;
   }
-  parts.push(CLOSE);
-  return Buffer.concat(parts);
+  const out = Buffer.allocUnsafe(size);
+  let at = OPEN.copy(out, 0);
+  for (let i = 0; i < entries.length; i++) {
+    if (i > 0) at += COMMA.copy(out, at);
+    at += out.write(heads[i]!, at);
+    at += entries[i]!.bytes.copy(out, at);
+    at += ENTRY_CLOSE.copy(out, at);
+  }
+  CLOSE.copy(out, at);
+  return out;
 }
 
 /** Entries of a bundle written by `bundleBytes`, each resource as the exact bytes that went in. */

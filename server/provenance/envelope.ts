@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash, hkdfSync } from 'node:crypto';
 import { ProvenanceFailureError } from './errors.ts';
 import { unwrapKey, wrapKey } from './key-wrap.ts';
 
@@ -28,7 +28,7 @@ const HEADER_LENGTH = MAGIC.length + WRAPPED_LENGTH + NONCE_LENGTH;
 const INFO = Buffer.from('vitalchain bundle dek v1');
 
 export function sealBundle(plaintext: Uint8Array, patientKey: Uint8Array): Buffer {
-  const derived = Buffer.from(hkdfSync('sha256', patientKey, createHash('sha256').update(plaintext).digest(), INFO, 32 + NONCE_LENGTH));
+  const derived = Buffer.from(hkdfSync('sha256', patientKey, hash('sha256', plaintext, 'buffer'), INFO, 32 + NONCE_LENGTH));
   const dek = derived.subarray(0, 32);
   const nonce = derived.subarray(32);
   const header = Buffer.concat([MAGIC, wrapKey(patientKey, dek), nonce]);
