@@ -115,31 +115,39 @@ export async function auditAnchors(deps: AuditDeps, from: Date, to: Date): Promi
 
 async function auditWindow(deps: AuditDeps, window: WindowRow, manifest: AnchorManifest, report: AuditReport): Promise<void> {
   const { rows } = await deps.db.query<any>(
-    `SELECT l.leaf_no, l.leaf, l.salt, l.erased, l.type, l.id, l.version, l.rid, v.content, v.rid AS version_rid
-       FROM provenance_leaf l LEFT JOIN resource_version v ON v.rid = l.rid AND v.version = l.version
+    // Named through resource: a version deleted from resource_version alone is still named; one
+    // whose resource row went too is named by the bundles, as a missing leaf row is below.
+    `SELECT l.leaf_no, l.leaf, l.salt, l.erased, r.type, r.id, l.version, l.rid, v.content, v.rid AS version_rid
+       FROM provenance_leaf l LEFT JOIN resource r ON r.rid = l.rid LEFT JOIN resource_version v ON v.rid = l.rid AND v.version = l.version
       WHERE l.leaf_no BETWEEN $1 AND $2`,
     [window.firstLeaf, window.lastLeaf],
   );
   const byIndex = new Map(rows.map((row) => [Number(row.leaf_no) - window.firstLeaf, row]));
   const missing: number[] = [];
+  const unnamed: Array<{ finding: AuditFinding; index: number }> = [];
   manifest.leaves.forEach((leafHex, index) => {
     report.leavesChecked++;
     const row = byIndex.get(index);
     const where = { window: window.windowId, root: window.root };
     if (!row) return missing.push(index);
     const reference = row.type ? `${row.type}/${row.id}/_history/${row.version}` : undefined;
-    if (Buffer.from(row.leaf).toString('hex') !== leafHex) return report.findings.push({ kind: 'leaf-record-altered', ...where, reference, detail: `leaf ${index} differs from the anchored manifest` });
-    if (row.erased) return report.erasedLeaves++;
-    if (row.version_rid === null) return report.findings.push({ kind: 'version-missing', ...where, reference, detail: `the anchored version (leaf ${index}) is gone from resource_version` });
-    if (row.content === null || !leafHash(Buffer.from(row.salt), Buffer.from(row.content)).equals(Buffer.from(row.leaf))) {
-      report.findings.push({ kind: 'version-altered', ...where, reference, detail: `the stored bytes no longer hash to the anchored leaf ${index}` });
+    let finding: AuditFinding | undefined;
+    if (Buffer.from(row.leaf).toString('hex') !== leafHex) finding = { kind: 'leaf-record-altered', ...where, reference, detail: `leaf ${index} differs from the anchored manifest` };
+    else if (row.erased) return report.erasedLeaves++;
+    else if (row.version_rid === null) finding = { kind: 'version-missing', ...where, reference, detail: `the anchored version (leaf ${index}) is gone from resource_version` };
+    else if (row.content === null || !leafHash(Buffer.from(row.salt), Buffer.from(row.content)).equals(Buffer.from(row.leaf))) {
+      finding = { kind: 'version-altered', ...where, reference, detail: `the stored bytes no longer hash to the anchored leaf ${index}` };
     }
+    if (!finding) return;
+    report.findings.push(finding);
+    if (!reference) unnamed.push({ finding, index });
   });
-  if (missing.length === 0) return;
+  if (missing.length === 0 && unnamed.length === 0) return;
   const { rows: bundles } = await deps.db.query<{ cid: string; subject: string | null }>('SELECT cid, subject FROM provenance_bundle WHERE window_id = $1', [window.windowId]);
   const known = new Map(bundles.filter((b) => b.subject).map((b) => [b.cid, b.subject!]));
   const names = new Map<number, string>();
   await decryptedReferences(deps, manifest, known, names);
+  for (const { finding, index } of unnamed) finding.reference = names.get(index);
   for (const index of missing) {
     report.findings.push({ kind: 'leaf-record-missing', window: window.windowId, root: window.root, reference: names.get(index), detail: `leaf ${index} of the anchored manifest has no row${names.has(index) ? '' : ' (not in any bundle this server can decrypt)'}` });
   }

@@ -63,8 +63,8 @@ export async function erasePatient(deps: ErasureDeps, patientId: string): Promis
       await tx.query('DELETE FROM resource_version WHERE rid = ANY($1::int8[])', [allRids]);
       await tx.query('DELETE FROM resource WHERE rid = ANY($1::int8[])', [allRids]);
       const { rowCount: anchoredLeaves } = await tx.query(
-        `UPDATE provenance_leaf SET rid = NULL, version = NULL, type = NULL, id = NULL, salt = NULL, subject = NULL, erased = true
-          WHERE rid = ANY($1::int8[]) OR subject = $2`,
+        `UPDATE provenance_leaf SET rid = NULL, version = NULL, salt = NULL, subject = NULL, erased = true
+          WHERE leaf_no IN (SELECT leaf_no FROM provenance_leaf WHERE rid = ANY($1::int8[]) UNION ${subjectLeaves('$2')})`,
         [allRids, subject],
       );
       await tx.query('UPDATE provenance_bundle SET subject = NULL WHERE subject = $1', [subject]);
@@ -79,6 +79,21 @@ export async function erasePatient(deps: ErasureDeps, patientId: string): Promis
   });
 }
 
+/**
+ * The leaf numbers of the patient's versions (`subject`: the parameter holding 'Patient/<id>'), without an index on the leaves'
+ * subject (an entry per committed version, for this rare request alone): a patient's leaves are in
+ * the built windows that hold a bundle of theirs, in windows not built yet, or past every window.
+ * Built and assigned under the same lock as erasure (AnchorWorker.exclusive), so none is between.
+ */
+function subjectLeaves(subject: string): string {
+  return `SELECT l.leaf_no FROM (
+         SELECT w.first_leaf, w.last_leaf FROM provenance_bundle b JOIN provenance_window w ON w.window_id = b.window_id WHERE b.subject = ${subject}
+         UNION ALL SELECT first_leaf, last_leaf FROM provenance_window WHERE status = 'open'
+         UNION ALL SELECT coalesce(max(last_leaf), 0) + 1, 9223372036854775807 FROM provenance_window) AS span
+       JOIN provenance_leaf l ON l.leaf_no BETWEEN span.first_leaf AND span.last_leaf
+      WHERE l.subject = ${subject}`;
+}
+
 interface Rid {
   rid: number;
   type: string;
@@ -89,7 +104,7 @@ async function patientRids(deps: ErasureDeps, patientId: string, subject: string
   const found = new Map<number, Rid>();
   const add = (rows: { rid: string; type: string; id: string }[]) => rows.forEach((r) => found.set(Number(r.rid), { rid: Number(r.rid), type: r.type, id: r.id }));
   add((await deps.db.query<any>(`SELECT rid, type, id FROM resource WHERE type = 'Patient' AND id = $1`, [patientId])).rows);
-  add((await deps.db.query<any>(`SELECT DISTINCT l.rid, r.type, r.id FROM provenance_leaf l JOIN resource r ON r.rid = l.rid WHERE l.subject = $1`, [subject])).rows);
+  add((await deps.db.query<any>(`SELECT DISTINCT l.rid, r.type, r.id FROM provenance_leaf l JOIN resource r ON r.rid = l.rid WHERE l.leaf_no IN (${subjectLeaves('$1')})`, [subject])).rows);
   // Versions the pipeline has not reached yet: current compartment members whose key subject is this patient.
   const pids = compartmentResourceTypes('Patient').flatMap((type) => deps.subjects.compartmentCodes(type).map((code) => deps.paramIds.pid(type, code))).filter((pid): pid is number => pid !== undefined);
   const { rows } = await deps.db.query<{ rid: string; type: string; id: string; content: string | null }>(

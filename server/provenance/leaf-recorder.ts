@@ -8,9 +8,12 @@ import type { Sealer } from './sealer.ts';
 import type { HashReply, VersionsToHash } from './sealer-protocol.ts';
 import { isWindowProvenanceId } from './window-provenance.ts';
 
-/** Leaf columns as they travel (store/bulk-insert.ts); salt and leaf go as one blob each, cut per row in SQL. */
+/**
+ * Leaf columns as they travel (store/bulk-insert.ts); salt and leaf go as one blob each, cut per
+ * row in SQL. seq only orders the rows: it is not stored.
+ */
 const LEAF_COLUMNS: BulkColumn[] = (
-  [['seq', 'int8'], ['rid', 'int8'], ['version', 'int4'], ['type', 'text'], ['id', 'text'], ['subject', 'text'], ['generated', 'bool'], ['committed', 'timestamptz']] as const
+  [['seq', 'int8'], ['rid', 'int8'], ['version', 'int4'], ['subject', 'text'], ['generated', 'bool'], ['committed', 'timestamptz']] as const
 ).map(([name, type]) => ({ name, type }));
 
 /** A batch's versions in outbox order, as columns (what the sealer hashes, plus what the leaf rows need). */
@@ -73,7 +76,7 @@ function addVersion(batch: LeafBatch, seq: number, rid: number, version: number,
 
 /** Inserts the batch's leaf rows: how many were added, and the first leaf number they got. */
 async function insertLeaves(db: Database, batch: LeafBatch, hashed: HashReply): Promise<{ added: number; first: number }> {
-  const source = rowsSource(db, 3, LEAF_COLUMNS, new ColumnRows([batch.seqs, batch.rids, batch.versions, batch.types, batch.ids, hashed.subjects, batch.generated, batch.committed]));
+  const source = rowsSource(db, 3, LEAF_COLUMNS, new ColumnRows([batch.seqs, batch.rids, batch.versions, hashed.subjects, batch.generated, batch.committed]));
   const params = [asBuffer(hashed.salts), asBuffer(hashed.leaves), ...source.params];
   try {
     return countAdded(await db.query(leafInsertSql(source.sql, false), params));
@@ -102,8 +105,8 @@ async function insertLeaves(db: Database, batch: LeafBatch, hashed: HashReply): 
 function leafInsertSql(source: string, skipExisting: boolean): string {
   return `WITH batch AS (SELECT u.*, row_number() OVER (ORDER BY u.seq) AS at FROM (${source}) AS u),
      added AS (
-       INSERT INTO provenance_leaf (leaf_no, seq, rid, version, type, id, salt, leaf, subject, generated, committed_at)
-       SELECT (SELECT coalesce(max(leaf_no), 0) FROM provenance_leaf) + row_number() OVER (ORDER BY b.at), b.seq, b.rid, b.version, b.type, b.id,
+       INSERT INTO provenance_leaf (leaf_no, rid, version, salt, leaf, subject, generated, committed_at)
+       SELECT (SELECT coalesce(max(leaf_no), 0) FROM provenance_leaf) + row_number() OVER (ORDER BY b.at), b.rid, b.version,
               substring($1::bytea FROM (b.at::int - 1) * 32 + 1 FOR 32), substring($2::bytea FROM (b.at::int - 1) * 32 + 1 FOR 32), b.subject, b.generated, b.committed
          FROM batch AS b
         WHERE ${skipExisting ? 'NOT EXISTS (SELECT 1 FROM provenance_leaf p WHERE p.rid = b.rid AND p.version = b.version OFFSET 0) AND ' : ''}EXISTS (SELECT 1 FROM resource_version v WHERE v.rid = b.rid AND v.version = b.version OFFSET 0)

@@ -139,7 +139,8 @@ export function anchorStage(deps: StageDeps, coalesceMs: number): WorkerStage {
  */
 async function recordAnchor(deps: StageDeps, window: WindowRow, receipt: AnchorRecord): Promise<void> {
   const anchored: WindowRow = { ...window, anchor: { chainId: receipt.chainId, contract: receipt.contract, txHash: receipt.txHash, blockNumber: receipt.blockNumber, blockTime: new Date(receipt.blockTime * 1000).toISOString(), anchoredAt: '' } };
-  const resource = window.needsProvenance ? windowProvenance(anchored, await windowTargets(deps.db, window)) : undefined;
+  const known = deps.sealer.windowTargets(window.firstLeaf, window.lastLeaf);
+  const resource = window.needsProvenance ? windowProvenance(anchored, await windowTargets(deps.db, window, known)) : undefined;
   // A window whose versions were all erased before anchoring has nothing left to name. Its targets
   // are not indexed: searches derive them from the window's leaves (window-target-rows.ts), which
   // need the window to know its Provenance.

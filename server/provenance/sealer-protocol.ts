@@ -52,6 +52,11 @@ export interface SealedWindow {
   bundles: Array<{ cid: string; subject: string; leafIndices: number[] }>;
   /** Bytes to store, with the CID the sealer computed for each: every bundle, then the manifest last. */
   blocks: Array<{ cid: string; bytes: Uint8Array }>;
+  /**
+   * Versioned references to the window's versions in leaf order, when it was sealed from versions
+   * the thread held (every one of them then has its bytes, none erased): what its Provenance names.
+   */
+  targets?: string[];
 }
 
 export type SealerReply =

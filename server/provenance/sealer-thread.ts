@@ -97,7 +97,13 @@ async function seal(first: number, last: number, keys: Map<string, Buffer>, give
   if (!versions) throw new Error(`window ${first}-${last} is not held here`);
   const collector = new BlockCollector();
   const built = await buildAnchorWindow(versions, { content: collector, keys: new GivenKeys(keys), concurrency: 1 });
-  return { root: built.root, manifestCid: built.manifestCid, bundles: built.bundles, blocks: collector.blocks };
+  return { root: built.root, manifestCid: built.manifestCid, bundles: built.bundles, blocks: collector.blocks, ...(given ? {} : { targets: references(versions) }) };
+}
+
+function references(versions: readonly WindowVersion[]): string[] {
+  const out = new Array<string>(versions.length);
+  for (let i = 0; i < versions.length; i++) out[i] = `${versions[i]!.type}/${versions[i]!.id}/_history/${versions[i]!.version}`;
+  return out;
 }
 
 /** A window's blocks with their CIDs, for the main thread to store (classes, not closures made per window (server/ingest/README.md, "Optimized code")). */

@@ -36,10 +36,15 @@ function grown(buffer: Buffer, used: number, more: number): Buffer {
  * What it keeps is a cache: lost with the thread (a crash, a restart), and every miss is read from
  * the database, as before.
  */
+/** Sealed windows whose targets are kept for their Provenance; beyond, the oldest are read back. */
+const MAX_KEPT_TARGETS = 64;
+
 export class Sealer {
   private worker: Promise<Worker> | undefined;
   private readonly waiters = new Map<number, Waiter>();
   private nextId = 1;
+  /** By `first-last` leaf: the references of windows sealed from held versions, until anchored. */
+  private readonly targets = new Map<string, string[]>();
 
   constructor(
     private readonly subjects: KeySubjects,
@@ -115,7 +120,26 @@ export class Sealer {
   async seal(first: number, last: number, keys: Map<string, Buffer>, versions?: WindowVersion[]): Promise<SealedWindow> {
     const reply = await this.call({ kind: 'seal', first, last, keys: [...keys], versions });
     if (!('sealed' in reply)) throw new Error('unexpected sealer reply');
+    if (reply.sealed.targets) {
+      this.targets.set(`${first}-${last}`, reply.sealed.targets);
+      for (const old of this.targets.keys()) {
+        if (this.targets.size <= MAX_KEPT_TARGETS) break;
+        this.targets.delete(old);
+      }
+    }
     return reply.sealed;
+  }
+
+  /**
+   * The references a window sealed here names, once (its Provenance is written when it is
+   * anchored): a thousand leaf rows each joined to their resource spared. Undefined when the window
+   * was sealed from the database, by another process or before a restart, or an erasure came since.
+   */
+  windowTargets(first: number, last: number): string[] | undefined {
+    const key = `${first}-${last}`;
+    const targets = this.targets.get(key);
+    this.targets.delete(key);
+    return targets;
   }
 
   /** Forgets a window's versions once it is built. */
@@ -125,6 +149,8 @@ export class Sealer {
 
   /** $erase: drops the patient's versions, and every version not hashed yet. */
   async forget(subject: string, rids: number[]): Promise<void> {
+    // The patient's versions may be among the targets kept: those windows' Provenances read theirs back.
+    this.targets.clear();
     await this.post({ kind: 'forget', subject, rids });
     await this.post({ kind: 'clear-held' });
   }

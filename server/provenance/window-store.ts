@@ -103,8 +103,8 @@ export async function windowOfLeaf(db: Queryable, leafNo: number): Promise<Windo
  */
 export async function windowVersions(db: Queryable, window: WindowRow): Promise<{ versions: WindowVersion[]; altered: number }> {
   const { rows } = await db.query<any>(
-    `SELECT l.leaf_no, l.rid, l.version, l.type, l.id, l.salt, l.leaf, l.subject, v.content
-       FROM provenance_leaf l LEFT JOIN resource_version v ON v.rid = l.rid AND v.version = l.version
+    `SELECT l.leaf_no, l.rid, l.version, r.type, r.id, l.salt, l.leaf, l.subject, v.content
+       FROM provenance_leaf l LEFT JOIN resource r ON r.rid = l.rid LEFT JOIN resource_version v ON v.rid = l.rid AND v.version = l.version
       WHERE l.leaf_no BETWEEN $1 AND $2 ORDER BY l.leaf_no`,
     [window.firstLeaf, window.lastLeaf],
   );
@@ -134,19 +134,23 @@ export interface WindowTargets {
 }
 
 /**
- * The targets come as one JSON text built in SQL: read as a row per leaf, the 1,000 leaves of a
- * window cost a row object, a Date parse and a formatted time each, only to become references.
+ * `known`: the references as the sealer had them when it sealed the window from the versions it
+ * held (Sealer.windowTargets), so only the count and commit times are read here. Otherwise the
+ * targets come as one JSON text built in SQL: read as a row per leaf, the 1,000 leaves of a window
+ * cost a row object, a Date parse and a formatted time each, only to become references.
  */
-export async function windowTargets(db: Queryable, window: WindowRow): Promise<WindowTargets> {
-  const { rows } = await db.query<{ leaves: string | number; targets: string; first: string; last: string }>(
+export async function windowTargets(db: Queryable, window: WindowRow, known?: string[]): Promise<WindowTargets> {
+  const { rows } = await db.query<{ leaves: string | number; targets: string | null; first: string; last: string }>(
     `SELECT count(*) AS leaves,
-            coalesce(json_agg(json_build_object('reference', type || '/' || id || '/_history/' || version) ORDER BY leaf_no) FILTER (WHERE type IS NOT NULL), '[]')::text AS targets,
+            ${known ? 'NULL' : `(SELECT coalesce(json_agg(json_build_object('reference', r.type || '/' || r.id || '/_history/' || t.version) ORDER BY t.leaf_no), '[]')::text
+                 FROM provenance_leaf t JOIN resource r ON r.rid = t.rid WHERE t.leaf_no BETWEEN $1 AND $2)`} AS targets,
             ${isoInstantSql('min(committed_at)')} AS first, ${isoInstantSql('max(committed_at)')} AS last
        FROM provenance_leaf WHERE leaf_no BETWEEN $1 AND $2`,
     [window.firstLeaf, window.lastLeaf],
   );
   const [row] = rows;
-  return { leafCount: Number(row.leaves), targets: JSON.parse(row.targets) as WindowTargets['targets'], firstCommitted: row.first, lastCommitted: row.last };
+  const targets = known ? known.map((reference) => ({ reference })) : (JSON.parse(row.targets!) as WindowTargets['targets']);
+  return { leafCount: Number(row.leaves), targets, firstCommitted: row.first, lastCommitted: row.last };
 }
 
 /** Records a built window (bundles and manifest stored) in one transaction; a second call changes nothing. */
