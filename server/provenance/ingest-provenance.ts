@@ -43,9 +43,10 @@ export function ingestProvenanceHook(stored: () => void = () => {}, subjects?: K
   return {
     async recordSource(source: IngestSource): Promise<SealedSource> {
       const { sealed, dek } = sealSource(payloadBytes(source.body));
-      const cid = await unixfsCid(sealed);
-      // A request that then fails leaves an unreferenced block behind, as content stores may.
-      if (local) await local.put(sealed, cid);
+      // Stored, the CID comes back from the store: a device batch is often over one 256 KiB chunk,
+      // and the importer then ran twice, once for the CID and once to store the blocks. A request
+      // that then fails leaves an unreferenced block behind, as content stores may.
+      const cid = local ? await local.put(sealed) : await unixfsCid(sealed);
       return { sourceId: randomUUID(), cid, ...(local ? {} : { sealed }), dek };
     },
     operations(plan: IngestCommitPlan): WriteOperation[] {
