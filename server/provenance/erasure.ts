@@ -80,10 +80,11 @@ export async function erasePatient(deps: ErasureDeps, patientId: string): Promis
 }
 
 /**
- * The leaf numbers of the patient's versions (`subject`: the parameter holding 'Patient/<id>'), without an index on the leaves'
- * subject (an entry per committed version, for this rare request alone): a patient's leaves are in
- * the built windows that hold a bundle of theirs, in windows not built yet, or past every window.
- * Built and assigned under the same lock as erasure (AnchorWorker.exclusive), so none is between.
+ * SQL for the leaf numbers of the patient's versions (`subject`: the parameter holding
+ * 'Patient/<id>') without an index on the leaves' subject, which would be an entry per committed
+ * version for this rare request alone: a patient's leaves are in the built windows holding a
+ * bundle of theirs, in windows not built yet, or past every window. Windows are assigned and built
+ * under the lock erasure holds (AnchorWorker.exclusive), so no leaf is between those places.
  */
 function subjectLeaves(subject: string): string {
   return `SELECT l.leaf_no FROM (

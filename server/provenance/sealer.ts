@@ -21,6 +21,9 @@ function grown(buffer: Buffer, used: number, more: number): Buffer {
   return larger;
 }
 
+/** Sealed windows whose targets are kept for their Provenance; beyond, the oldest are read back. */
+const MAX_KEPT_TARGETS = 64;
+
 /**
  * The CPU and memory side of the provenance pipeline, on a thread of its own (sealer-thread.ts):
  * the content of every committed version goes there right after COMMIT, is salted and hashed
@@ -36,9 +39,6 @@ function grown(buffer: Buffer, used: number, more: number): Buffer {
  * What it keeps is a cache: lost with the thread (a crash, a restart), and every miss is read from
  * the database, as before.
  */
-/** Sealed windows whose targets are kept for their Provenance; beyond, the oldest are read back. */
-const MAX_KEPT_TARGETS = 64;
-
 export class Sealer {
   private worker: Promise<Worker> | undefined;
   private readonly waiters = new Map<number, Waiter>();
