@@ -94,11 +94,11 @@ export const provenanceFeature: ServerFeature = {
       content,
       worker,
       consumer,
-      backlog: () => pipelineBacklog(db, outbox, PROVENANCE_CONSUMER),
+      backlog: () => pipelineBacklog(db, PROVENANCE_CONSUMER),
       settled: async (pollMs = 50) => {
         for (;;) {
           await consumer.drained();
-          if ((await pipelineBacklog(db, outbox, PROVENANCE_CONSUMER)).idle) return;
+          if ((await pipelineBacklog(db, PROVENANCE_CONSUMER)).idle) return;
           worker.wake();
           await new Promise((resolve) => setTimeout(resolve, pollMs));
         }
