@@ -40,8 +40,8 @@ const joined = Buffer.alloc(SALT_BYTES + 32);
 /**
  * leafHash(salt, bytes) written into `target` at `offset`. The sealer computes one per committed
  * version, and each digest returned as a Buffer was an ArrayBuffer of its own for the collector
- * to track and sweep (two per version); digests as 'binary' (latin1) text (one character per byte, so no
- * hex to decode) die young instead.
+ * to track and sweep (two per version); digests as 'binary' (latin1) text — one character per
+ * byte, so no hex to decode — die young instead.
  */
 export function writeLeaf(salt: Uint8Array, bytes: Uint8Array, target: Buffer, offset: number): void {
   if (salt.length !== SALT_BYTES) {

@@ -41,8 +41,8 @@ const leafScratch = Buffer.alloc(1 + NODE, 0);
 /**
  * Each level is one buffer of 32-byte nodes, written in place: a Buffer per node (what
  * crypto.hash returns) was three ArrayBuffers per leaf for the collector to track and sweep, and
- * the tree cost 1.7 µs per leaf against 0.9 µs this way (scratch benchmark, 1,000-leaf windows). A
- * digest comes out as 'binary' (latin1) text, a young-generation string, and is written into its level.
+ * the tree cost 1.7 µs per leaf against 0.9 µs this way (scratch benchmark, 1,000-leaf windows).
+ * A digest comes out as 'binary' (latin1) text, a young-generation string, written into its level.
  */
 export class MerkleTree {
   /** levels[0] holds the leaf nodes, the last level the root alone. */
