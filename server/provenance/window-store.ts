@@ -135,29 +135,36 @@ export interface WindowTargets {
 
 /**
  * `known`: the references as the sealer had them when it sealed the window from the versions it
- * held (Sealer.windowTargets), so only the count and commit times are read here. Otherwise the
- * targets come as one JSON text built in SQL: read as a row per leaf, the 1,000 leaves of a window
- * cost a row object, a Date parse and a formatted time each, only to become references.
+ * held (Sealer.windowTargets); otherwise they are read from the window's leaves.
  */
 export async function windowTargets(db: Queryable, window: WindowRow, known?: string[]): Promise<WindowTargets> {
-  const { rows } = await db.query<{ leaves: string | number; targets: string | null; first: string; last: string }>(
-    `SELECT count(*) AS leaves,
-            ${known ? 'NULL' : `(SELECT coalesce(json_agg(json_build_object('reference', r.type || '/' || r.id || '/_history/' || t.version) ORDER BY t.leaf_no), '[]')::text
-                 FROM provenance_leaf t JOIN resource r ON r.rid = t.rid WHERE t.leaf_no BETWEEN $1 AND $2)`} AS targets,
-            ${isoInstantSql('min(committed_at)')} AS first, ${isoInstantSql('max(committed_at)')} AS last
+  const { rows } = await db.query<{ leaves: string | number; first: string; last: string }>(
+    `SELECT count(*) AS leaves, ${isoInstantSql('min(committed_at)')} AS first, ${isoInstantSql('max(committed_at)')} AS last
        FROM provenance_leaf WHERE leaf_no BETWEEN $1 AND $2`,
     [window.firstLeaf, window.lastLeaf],
   );
   const [row] = rows;
-  let targets: WindowTargets['targets'];
-  if (known) {
-    // A loop, not a callback made per window (server/ingest/README.md, "Optimized code").
-    targets = new Array(known.length);
-    for (let i = 0; i < known.length; i++) targets[i] = { reference: known[i]! };
-  } else {
-    targets = JSON.parse(row.targets!) as WindowTargets['targets'];
-  }
-  return { leafCount: Number(row.leaves), targets, firstCommitted: row.first, lastCommitted: row.last };
+  return { leafCount: Number(row.leaves), targets: known ? asReferences(known) : await storedReferences(db, window), firstCommitted: row.first, lastCommitted: row.last };
+}
+
+// A loop, not a callback made per window (server/ingest/README.md, "Optimized code").
+function asReferences(references: string[]): WindowTargets['targets'] {
+  const targets: WindowTargets['targets'] = new Array(references.length);
+  for (let i = 0; i < references.length; i++) targets[i] = { reference: references[i]! };
+  return targets;
+}
+
+/**
+ * The references as one JSON text built in SQL: read as a row per leaf, the 1,000 leaves of a
+ * window cost a row object each only to become references. Erased leaves have no resource.
+ */
+async function storedReferences(db: Queryable, window: WindowRow): Promise<WindowTargets['targets']> {
+  const { rows } = await db.query<{ targets: string }>(
+    `SELECT coalesce(json_agg(json_build_object('reference', r.type || '/' || r.id || '/_history/' || l.version) ORDER BY l.leaf_no), '[]')::text AS targets
+       FROM provenance_leaf l JOIN resource r ON r.rid = l.rid WHERE l.leaf_no BETWEEN $1 AND $2`,
+    [window.firstLeaf, window.lastLeaf],
+  );
+  return JSON.parse(rows[0]!.targets) as WindowTargets['targets'];
 }
 
 /** Records a built window (bundles and manifest stored) in one transaction; a second call changes nothing. */

@@ -68,6 +68,11 @@ describe('$erase of a resource that moved to another patient', () => {
     await provenancePipeline(server.server.services)!.settled();
     expect((await sql<{ status: string }>('SELECT DISTINCT status FROM provenance_window')).map((w) => w.status)).toEqual(['anchored']);
     expect(await sql(`SELECT 1 FROM provenance_bundle WHERE subject = 'Patient/c'`)).not.toEqual([]);
+    // This process sealed those windows from the database (its sealer never held them): their
+    // Provenances name the versions read back from the leaf rows.
+    const windows = (await server.fhir('GET', `Provenance?target=Observation/${kept.json.id}`)).json.entry.filter((e: any) => e.resource.id.startsWith('vc-window-'));
+    expect(windows).toHaveLength(1);
+    expect(windows[0].resource.target).toContainEqual({ reference: `Observation/${kept.json.id}/_history/1` });
     const reply = await server.fhir('POST', 'Patient/c/$erase');
     expect(reply.status).toBe(200);
     expect((await server.fhir('GET', `Observation/${id}`)).status).toBe(404);
