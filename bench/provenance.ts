@@ -237,23 +237,25 @@ async function verifyLatency(url: string): Promise<{ p50: number; p99: number }>
  */
 async function pipelineFigures(dataDir: string, databaseUrl: string | undefined, since?: number) {
   const db = await openDatabase({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: 2 });
-  const start = since ?? Number((await db.query<{ ms: string }>('SELECT extract(epoch FROM min(created_at)) * 1000 AS ms FROM provenance_leaf')).rows[0].ms);
+  const start = since ?? Number((await db.query<{ ms: string }>('SELECT extract(epoch FROM min(created_at)) * 1000 AS ms FROM provenance_leaf_run')).rows[0].ms);
   const { rows } = await db.query<{ ms: number }>(
-    `SELECT extract(epoch FROM (w.anchored_at - l.committed_at)) * 1000 AS ms FROM provenance_leaf l
-       JOIN provenance_window w ON l.leaf_no BETWEEN w.first_leaf AND w.last_leaf WHERE l.committed_at >= to_timestamp($1)`,
-    [start / 1000],
+    `SELECT extract(epoch FROM w.anchored_at) * 1000 - u.committed AS ms
+       FROM provenance_leaf_run r CROSS JOIN LATERAL unnest(r.committed_ms) WITH ORDINALITY AS u(committed, i)
+       JOIN provenance_window w ON int8range(w.first_leaf, w.last_leaf, '[]') @> (r.first_leaf + u.i - 1)
+      WHERE u.committed >= $1`,
+    [start],
   );
   const { rows: full } = await db.query<{ tx_hash: string; n: string; anchored_ms: string }>(
     `SELECT w.tx_hash, w.last_leaf - w.first_leaf + 1 AS n, extract(epoch FROM w.anchored_at) * 1000 AS anchored_ms FROM provenance_window w
       WHERE w.status = 'anchored' AND w.last_leaf - w.first_leaf + 1 = 1000
-        AND (SELECT created_at FROM provenance_leaf WHERE leaf_no = w.first_leaf) >= to_timestamp($1)`,
+        AND (SELECT created_at FROM provenance_leaf_run WHERE first_leaf <= w.first_leaf ORDER BY first_leaf DESC LIMIT 1) >= to_timestamp($1)`,
     [start / 1000],
   );
   // Windows share anchor transactions (anchorMany): gas per version is a transaction's gas over the
   // versions of all its windows, taken from transactions that hold full windows only.
   const { rows: txs } = await db.query<{ tx_hash: string; windows: string; versions: string }>(
     `SELECT tx_hash, count(*) AS windows, sum(last_leaf - first_leaf + 1) AS versions FROM provenance_window w
-      WHERE status = 'anchored' AND (SELECT created_at FROM provenance_leaf WHERE leaf_no = w.first_leaf) >= to_timestamp($1)
+      WHERE status = 'anchored' AND (SELECT created_at FROM provenance_leaf_run WHERE first_leaf <= w.first_leaf ORDER BY first_leaf DESC LIMIT 1) >= to_timestamp($1)
       GROUP BY tx_hash HAVING bool_and(last_leaf - first_leaf + 1 = 1000) ORDER BY min(window_id)`,
     [start / 1000],
   );

@@ -3,6 +3,7 @@ import type { ProvenanceBackends } from './backends.ts';
 import { readBundle } from './bundle.ts';
 import { openBundle } from './envelope.ts';
 import { leafHash } from './leaf.ts';
+import { leafBytes, leavesBetweenSql, runBytes } from './leaf-runs.ts';
 import type { AnchorRecord } from './ledger.ts';
 import { cidHasDigest, manifestCidCandidates } from './manifest-digest.ts';
 import type { AnchorManifest } from './manifest.ts';
@@ -99,13 +100,18 @@ export async function auditAnchors(deps: AuditDeps, from: Date, to: Date): Promi
   const { rows: pending } = await deps.db.query<{ n: string }>(`SELECT count(*) AS n FROM provenance_window WHERE status <> 'anchored' AND created_at BETWEEN $1 AND $2`, [from, to]);
   report.pendingWindows = Number(pending[0].n);
 
-  // Commit order is outbox order; the time of the last event the consumer finished bounds what must have a leaf.
+  // Commit order is outbox order; the time of the last event the consumer finished bounds what must
+  // have a leaf. The leaves of the range are in the runs recorded from its outbox positions.
   const { rows: unanchored } = await deps.db.query<{ type: string; id: string; version: number }>(
     `WITH passed AS (
-       SELECT o.last_updated FROM outbox o WHERE o.seq <= coalesce((SELECT seq FROM outbox_cursor WHERE consumer = $3), 0) ORDER BY o.seq DESC LIMIT 1)
+       SELECT o.last_updated FROM outbox o WHERE o.seq <= coalesce((SELECT seq FROM outbox_cursor WHERE consumer = $3), 0) ORDER BY o.seq DESC LIMIT 1),
+     span AS (SELECT min(seq) AS lo, max(seq) AS hi FROM outbox WHERE last_updated BETWEEN $1 AND $2),
+     recorded AS (
+       SELECT u.rid, u.version FROM span, provenance_leaf_run r CROSS JOIN LATERAL unnest(r.rids, r.versions) AS u(rid, version)
+        WHERE r.last_seq >= span.lo AND r.first_seq <= span.hi)
      SELECT r.type, r.id, v.version FROM resource_version v JOIN resource r ON r.rid = v.rid, passed
       WHERE v.last_updated BETWEEN $1 AND $2 AND v.content IS NOT NULL AND v.last_updated < passed.last_updated - interval '1 second'
-        AND NOT EXISTS (SELECT 1 FROM provenance_leaf l WHERE l.rid = v.rid AND l.version = v.version)
+        AND NOT EXISTS (SELECT 1 FROM recorded l WHERE l.rid = v.rid AND l.version = v.version)
       ORDER BY v.last_updated LIMIT 1000`,
     [from, to, deps.consumer],
   );
@@ -117,11 +123,12 @@ async function auditWindow(deps: AuditDeps, window: WindowRow, manifest: AnchorM
   const { rows } = await deps.db.query<any>(
     // Named through resource: a version deleted from resource_version alone is still named; one
     // whose resource row went too is named by the bundles, as a missing leaf row is below.
-    `SELECT l.leaf_no, l.leaf, l.salt, l.erased, r.type, r.id, l.version, l.rid, v.content, v.rid AS version_rid
-       FROM provenance_leaf l LEFT JOIN resource r ON r.rid = l.rid LEFT JOIN resource_version v ON v.rid = l.rid AND v.version = l.version
-      WHERE l.leaf_no BETWEEN $1 AND $2`,
+    `SELECT l.leaf_no, l.erased, r.type, r.id, l.version, l.rid, v.content, v.rid AS version_rid
+       FROM (${leavesBetweenSql('$1::int8', '$2::int8')}) AS l LEFT JOIN resource r ON r.rid = l.rid LEFT JOIN resource_version v ON v.rid = l.rid AND v.version = l.version`,
     [window.firstLeaf, window.lastLeaf],
   );
+  const runs = await runBytes(deps.db, window.firstLeaf, window.lastLeaf);
+  for (const row of rows) Object.assign(row, leafBytes(runs, Number(row.leaf_no)));
   const byIndex = new Map(rows.map((row) => [Number(row.leaf_no) - window.firstLeaf, row]));
   const missing: number[] = [];
   const unnamed: Array<{ finding: AuditFinding; index: number }> = [];

@@ -4,6 +4,8 @@ import { compartmentResourceTypes } from '../fhir/search/compartments.ts';
 import type { KeyStore } from './key-store.ts';
 import type { KeySubjects } from './key-subject.ts';
 import type { Sealer } from './sealer.ts';
+import { arrayParam } from '../store/bulk-insert.ts';
+import { runsOverlapping } from './leaf-runs.ts';
 import { erasureKey } from './version-verification.ts';
 
 export interface ErasureDeps {
@@ -49,6 +51,9 @@ export async function erasePatient(deps: ErasureDeps, patientId: string): Promis
     const allRids = [...new Set([...rids.map((r) => r.rid), ...sources.provenanceRids.map((r) => r.rid)])];
     const described = [...rids, ...sources.provenanceRids];
     const result = await deps.db.transaction(async (tx) => {
+      // First: the leaf recorder's insert waits for this lock, and sees the count (leaf-recorder.ts).
+      await tx.query('LOCK TABLE provenance_leaf_run IN SHARE ROW EXCLUSIVE MODE');
+      await tx.query(`SELECT nextval('provenance_erasure_epoch')`);
       const { rows: versions } = await tx.query<{ rid: string; n: string }>('SELECT rid, count(*) AS n FROM resource_version WHERE rid = ANY($1::int8[]) GROUP BY rid', [allRids]);
       const perRid = new Map(versions.map((v) => [Number(v.rid), Number(v.n)]));
       const seen = new Set<number>();
@@ -62,11 +67,7 @@ export async function erasePatient(deps: ErasureDeps, patientId: string): Promis
       await deleteByTypeAndId(tx, unique);
       await tx.query('DELETE FROM resource_version WHERE rid = ANY($1::int8[])', [allRids]);
       await tx.query('DELETE FROM resource WHERE rid = ANY($1::int8[])', [allRids]);
-      const { rowCount: anchoredLeaves } = await tx.query(
-        `UPDATE provenance_leaf SET rid = NULL, version = NULL, salt = NULL, subject = NULL, erased = true
-          WHERE leaf_no IN (SELECT leaf_no FROM provenance_leaf WHERE rid = ANY($1::int8[]) UNION ${subjectLeaves('$2')})`,
-        [allRids, subject],
-      );
+      const anchoredLeaves = await stripLeaves(tx, allRids, subject);
       await tx.query('UPDATE provenance_bundle SET subject = NULL WHERE subject = $1', [subject]);
       await tx.query('DELETE FROM provenance_ingest_source WHERE source_id = ANY($1::text[])', [sources.ids]);
       const resources: Record<string, number> = {};
@@ -80,19 +81,71 @@ export async function erasePatient(deps: ErasureDeps, patientId: string): Promis
 }
 
 /**
- * SQL for the leaf numbers of the patient's versions (`subject`: the parameter holding
+ * SQL for the leaf runs that may hold the patient's versions (`subject`: the parameter holding
  * 'Patient/<id>') without an index on the leaves' subject, which would be an entry per committed
  * version for this rare request alone: a patient's leaves are in the built windows holding a
- * bundle of theirs, in windows not built yet, or past every window. Windows are assigned and built
+ * bundle of theirs, in windows not built yet, or past every window (a span without an upper bound). Windows are assigned and built
  * under the lock erasure holds (AnchorWorker.exclusive), so no leaf is between those places.
  */
-function subjectLeaves(subject: string): string {
-  return `SELECT l.leaf_no FROM (
+function subjectRuns(subject: string): string {
+  return `SELECT r.* FROM (
          SELECT w.first_leaf, w.last_leaf FROM provenance_bundle b JOIN provenance_window w ON w.window_id = b.window_id WHERE b.subject = ${subject}
          UNION ALL SELECT first_leaf, last_leaf FROM provenance_window WHERE status = 'open'
-         UNION ALL SELECT coalesce(max(last_leaf), 0) + 1, 9223372036854775807 FROM provenance_window) AS span
-       JOIN provenance_leaf l ON l.leaf_no BETWEEN span.first_leaf AND span.last_leaf
-      WHERE l.subject = ${subject}`;
+         UNION ALL SELECT coalesce(max(last_leaf), 0) + 1, NULL::int8 FROM provenance_window) AS span
+       JOIN provenance_leaf_run r ON ${runsOverlapping('span.first_leaf', 'span.last_leaf')}
+      WHERE ${subject} = ANY (r.subjects)`;
+}
+
+interface RunToStrip {
+  first_leaf: string | number;
+  rids: Array<string | number | bigint | null>;
+  versions: Array<number | null>;
+  subjects: string[];
+  subject_at: Array<number | null>;
+  salts: Uint8Array;
+}
+
+/**
+ * Strips the patient's leaves down to the bare leaf, which stays anchored: version, salt and key
+ * subject go, in every run holding a version of `rids` or a leaf under the patient's key. Returns
+ * how many leaves were stripped.
+ */
+async function stripLeaves(tx: Queryable, rids: number[], subject: string): Promise<number> {
+  const { rows } = await tx.query<RunToStrip>(
+    `SELECT first_leaf, rids, versions, subjects, subject_at, salts FROM provenance_leaf_run
+      WHERE first_leaf IN (SELECT first_leaf FROM (${subjectRuns('$2')}) AS s
+                           UNION SELECT first_leaf FROM provenance_leaf_run
+                            WHERE rid_span && (SELECT coalesce(range_agg(int8range(x, x, '[]')), '{}') FROM unnest($1::int8[]) AS x))
+      ORDER BY first_leaf FOR UPDATE`,
+    [rids, subject],
+  );
+  const erased = new Set(rids);
+  let stripped = 0;
+  for (const run of rows) {
+    const salts = Buffer.from(run.salts);
+    let changed = false;
+    for (let i = 0; i < run.rids.length; i++) {
+      const rid = run.rids[i];
+      if (rid === null) continue;
+      const at = run.subject_at[i];
+      if (!erased.has(Number(rid)) && (at === null || run.subjects[at - 1] !== subject)) continue;
+      run.rids[i] = null;
+      run.versions[i] = null;
+      run.subject_at[i] = null;
+      salts.fill(0, i * 32, i * 32 + 32);
+      changed = true;
+      stripped++;
+    }
+    if (!changed) continue;
+    await tx.query('UPDATE provenance_leaf_run SET rids = $2::int8[], versions = $3::int4[], subject_at = $4::int4[], salts = $5 WHERE first_leaf = $1', [
+      run.first_leaf,
+      arrayParam(tx, 'int8', run.rids.map((rid) => (rid === null ? null : Number(rid)))),
+      arrayParam(tx, 'int4', run.versions),
+      arrayParam(tx, 'int4', run.subject_at),
+      salts,
+    ]);
+  }
+  return stripped;
 }
 
 interface Rid {
@@ -105,7 +158,17 @@ async function patientRids(deps: ErasureDeps, patientId: string, subject: string
   const found = new Map<number, Rid>();
   const add = (rows: { rid: string; type: string; id: string }[]) => rows.forEach((r) => found.set(Number(r.rid), { rid: Number(r.rid), type: r.type, id: r.id }));
   add((await deps.db.query<any>(`SELECT rid, type, id FROM resource WHERE type = 'Patient' AND id = $1`, [patientId])).rows);
-  add((await deps.db.query<any>(`SELECT DISTINCT l.rid, r.type, r.id FROM provenance_leaf l JOIN resource r ON r.rid = l.rid WHERE l.leaf_no IN (${subjectLeaves('$1')})`, [subject])).rows);
+  add(
+    (
+      await deps.db.query<any>(
+        `SELECT DISTINCT u.rid, t.type, t.id FROM (${subjectRuns('$1')}) AS r
+          CROSS JOIN LATERAL unnest(r.rids, r.subject_at) AS u(rid, s)
+           JOIN resource t ON t.rid = u.rid
+          WHERE r.subjects[u.s] = $1`,
+        [subject],
+      )
+    ).rows,
+  );
   // Versions the pipeline has not reached yet: current compartment members whose key subject is this patient.
   const pids = compartmentResourceTypes('Patient').flatMap((type) => deps.subjects.compartmentCodes(type).map((code) => deps.paramIds.pid(type, code))).filter((pid): pid is number => pid !== undefined);
   const { rows } = await deps.db.query<{ rid: string; type: string; id: string; content: string | null }>(

@@ -1,122 +1,233 @@
-import { PG_UNIQUE_VIOLATION, sqlErrorCode, type Database } from '../store/database.ts';
-import { ColumnRows, type BulkColumn } from '../store/bulk-column.ts';
-import { rowsSource } from '../store/bulk-insert.ts';
+import type { Database, Queryable } from '../store/database.ts';
+import { arrayParam } from '../store/bulk-insert.ts';
 import type { OutboxEvent } from '../store/outbox.ts';
 import { SHARED_SUBJECT } from './anchor-window.ts';
 import type { KeySubjects } from './key-subject.ts';
+import { LEAF_HEAD_SQL } from './leaf-runs.ts';
 import type { Sealer } from './sealer.ts';
 import type { HashReply, VersionsToHash } from './sealer-protocol.ts';
 import { isWindowProvenanceId } from './window-provenance.ts';
 
-/**
- * Leaf columns as they travel (store/bulk-insert.ts); salt and leaf go as one blob each, cut per
- * row in SQL. seq only orders the rows: it is not stored.
- */
-const LEAF_COLUMNS: BulkColumn[] = (
-  [['seq', 'int8'], ['rid', 'int8'], ['version', 'int4'], ['subject', 'text'], ['generated', 'bool'], ['committed', 'timestamptz']] as const
-).map(([name, type]) => ({ name, type }));
-
-/** A batch's versions in outbox order, as columns (what the sealer hashes, plus what the leaf rows need). */
+/** A batch's versions in outbox order, as columns (what the sealer hashes, plus what the leaf run needs). */
 interface LeafBatch extends VersionsToHash {
   seqs: number[];
-  /** The outbox event's ISO instant, or the stored version's time as read. */
-  committed: Array<string | Date>;
+  /** Commit instants, Unix milliseconds. */
+  committedMs: number[];
 }
+
+/** What goes into one run: the batch from `from` on (a redelivered head is cut off), erased positions (0-based) left bare. */
+interface RunInsert {
+  batch: LeafBatch;
+  hashed: HashReply;
+  from: number;
+  erased: ReadonlySet<number>;
+}
+
+/** The erasure counter, as sequences report it: 0 until the first $erase. */
+const ERASURES_SQL = `(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM provenance_erasure_epoch)`;
 
 /**
  * The outbox consumer's whole job: one leaf per committed content version, salted with fresh
  * random bytes by the sealer thread (never in the write path), numbered densely in outbox order,
- * in one statement. The sealer hashes the content it was handed at commit; a batch it does not
- * hold whole (another process wrote it, or a restart came between) is read from the database and
- * handed over with its content. Deletions carry no stored bytes and get no leaf. At-least-once
- * delivery is harmless: a version that already has a leaf keeps its first salt and number.
- * Returns how many leaves were added.
+ * as one leaf run (leaf-runs.ts) per batch in one statement. The sealer hashes the content it was
+ * handed at commit; a batch it does not hold whole (another process wrote it, or a restart came
+ * between) is read from the database and handed over with its content. Deletions carry no stored
+ * bytes and get no leaf. At-least-once delivery is harmless: versions at or below the highest
+ * outbox position recorded keep their first salt and number.
+ *
+ * A version erased after its batch was read gets a bare leaf (no version, no salt). Looking each
+ * one up cost ~1 µs of PostgreSQL CPU per leaf, so the run is written only while the count of
+ * erasures is the one this recorder last saw; $erase takes a lock on the runs that the insert
+ * waits for, and counts itself before it touches anything, so an insert either commits before
+ * the erasure strips leaves or sees its count. Otherwise (and for the first batch) the batch's
+ * versions are looked up under that lock.
  */
-export async function recordLeaves(db: Database, subjects: KeySubjects, events: readonly OutboxEvent[], sealer: Sealer): Promise<number> {
-  let batch = eventBatch(events);
-  if (batch.seqs.length === 0) return 0;
-  let hashed = await sealer.hash(batch);
-  if (hashed === 'missing') {
-    const stored = await storedVersions(db, events);
-    batch = stored.batch;
+export class LeafRecorder {
+  private erasures: number | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly subjects: KeySubjects,
+    private readonly sealer: Sealer,
+  ) {}
+
+  /** Returns how many leaves were added. */
+  async record(events: readonly OutboxEvent[]): Promise<number> {
+    let batch = eventBatch(events);
     if (batch.seqs.length === 0) return 0;
-    hashed = await sealer.hash(batch, stored.contents(subjects));
-    if (hashed === 'missing') throw new Error('the sealer lost versions it was given');
+    let hashed = await this.sealer.hash(batch);
+    if (hashed === 'missing') {
+      const stored = await storedVersions(this.db, events);
+      batch = stored.batch;
+      if (batch.seqs.length === 0) return 0;
+      hashed = await this.sealer.hash(batch, stored.contents(this.subjects));
+      if (hashed === 'missing') throw new Error('the sealer lost versions it was given');
+    }
+    let run: RunInsert = { batch, hashed, from: 0, erased: new Set() };
+    let first: number | undefined;
+    try {
+      for (;;) {
+        const fast = this.erasures === undefined ? undefined : await insertRun(this.db, run, this.erasures);
+        if (fast && 'first' in fast) {
+          first = fast.first;
+          break;
+        }
+        if (fast && fast.erasures === this.erasures) {
+          // Only the head of the batch was recorded before (a redelivery cut differently).
+          run = cutRecorded(run, fast.recorded);
+          if (run.from >= batch.seqs.length) break;
+          continue;
+        }
+        const checked = await this.db.transaction((tx) => insertChecked(tx, run));
+        this.erasures = checked.erasures;
+        if ('first' in checked) {
+          first = checked.first;
+          run = { ...run, erased: checked.erased };
+          break;
+        }
+        run = cutRecorded(run, checked.recorded);
+        if (run.from >= batch.seqs.length) break;
+      }
+    } finally {
+      // Numbered only when every version got its leaf with its content (version i is then leaf
+      // first + i); otherwise the window is read back from the database, where a cut or erased
+      // version is as recorded.
+      this.sealer.numbered(hashed.batch, first !== undefined && run.from === 0 && run.erased.size === 0 ? first : undefined);
+    }
+    return first === undefined ? 0 : batch.seqs.length - run.from;
   }
-  let inserted: { added: number; first: number } | undefined;
-  try {
-    inserted = await insertLeaves(db, batch, hashed);
-  } finally {
-    // Numbered only when every row was added (row i is then leaf first + i): a redelivered batch
-    // with some leaves already recorded, or a failed insert (retried), is read back for its window.
-    sealer.numbered(hashed.batch, inserted?.added === batch.seqs.length ? inserted.first : undefined);
+}
+
+/** The run without the versions at or below outbox position `recorded`. */
+function cutRecorded(run: RunInsert, recorded: number): RunInsert {
+  let from = run.from;
+  while (from < run.batch.seqs.length && run.batch.seqs[from]! <= recorded) from++;
+  return { ...run, from };
+}
+
+type InsertOutcome = { first: number } | { erasures: number; recorded: number };
+
+/**
+ * One statement: the run is added if the erasure count is still `erasures` and nothing of the
+ * batch was recorded before; either way the statement says what it found.
+ */
+async function insertRun(db: Queryable, run: RunInsert, erasures: number): Promise<InsertOutcome> {
+  const { params, values } = runParams(db, run, 3);
+  const { rows } = await db.query<{ erasures: string | number; recorded: string | number; first: string | number | null }>(
+    `WITH state AS (SELECT ${ERASURES_SQL} AS erasures, coalesce((SELECT max(last_seq) FROM provenance_leaf_run), 0) AS recorded),
+          added AS (${runInsertSql(values)} FROM state WHERE state.erasures = $1 AND state.recorded < $2 RETURNING first_leaf)
+     SELECT state.erasures, state.recorded, (SELECT first_leaf FROM added) AS first FROM state`,
+    [erasures, run.batch.seqs[run.from], ...params],
+  );
+  const row = rows[0]!;
+  return row.first === null ? { erasures: Number(row.erasures), recorded: Number(row.recorded) } : { first: Number(row.first) };
+}
+
+/**
+ * Under the lock $erase takes (SHARE ROW EXCLUSIVE conflicts with itself), so no erasure is
+ * running and every one that ran is visible: which versions are gone, then the run.
+ */
+async function insertChecked(tx: Queryable, run: RunInsert): Promise<{ erasures: number; erased: Set<number>; first: number } | { erasures: number; recorded: number }> {
+  await tx.query('LOCK TABLE provenance_leaf_run IN SHARE ROW EXCLUSIVE MODE');
+  const { rows: state } = await tx.query<{ erasures: string | number; recorded: string | number }>(
+    `SELECT ${ERASURES_SQL} AS erasures, coalesce((SELECT max(last_seq) FROM provenance_leaf_run), 0) AS recorded`,
+  );
+  const erasures = Number(state[0]!.erasures);
+  const recorded = Number(state[0]!.recorded);
+  if (recorded >= run.batch.seqs[run.from]!) return { erasures, recorded };
+  const { batch } = run;
+  const { rows: gone } = await tx.query<{ i: string | number }>(
+    `SELECT u.i FROM unnest($1::int8[], $2::int4[]) WITH ORDINALITY AS u(rid, version, i)
+      WHERE NOT EXISTS (SELECT 1 FROM resource_version v WHERE v.rid = u.rid AND v.version = u.version)`,
+    [batch.rids.slice(run.from), batch.versions.slice(run.from)],
+  );
+  const erased = new Set(gone.map((row) => run.from + Number(row.i) - 1));
+  const { params, values } = runParams(tx, { ...run, erased }, 1);
+  const { rows } = await tx.query<{ first: string | number }>(`${runInsertSql(values)} RETURNING first_leaf AS first`, params);
+  return { erasures, erased, first: Number(rows[0]!.first) };
+}
+
+function runInsertSql(values: string): string {
+  return `INSERT INTO provenance_leaf_run (first_leaf, leaf_count, first_seq, last_seq, rids, versions, rid_span, salts, leaves, subjects, subject_at, generated, committed_ms)
+          SELECT ${LEAF_HEAD_SQL} + 1, ${values}`;
+}
+
+/** The run's columns after first_leaf as parameters from `$first` on, and the SQL naming them. */
+function runParams(db: Queryable, run: RunInsert, first: number): { params: unknown[]; values: string } {
+  const { batch, hashed, from, erased } = run;
+  const count = batch.seqs.length - from;
+  const rids: Array<number | null> = new Array(count);
+  const versions: Array<number | null> = new Array(count);
+  const subjectAt: Array<number | null> = new Array(count);
+  const generated: number[] = [];
+  let salts = hashed.salts.subarray(from * 32);
+  if (erased.size > 0) salts = Buffer.from(salts);
+  for (let i = 0; i < count; i++) {
+    const at = from + i;
+    const gone = erased.has(at);
+    rids[i] = gone ? null : batch.rids[at]!;
+    versions[i] = gone ? null : batch.versions[at]!;
+    subjectAt[i] = gone ? null : hashed.subjectAt[at]!;
+    if (gone) salts.fill(0, i * 32, i * 32 + 32);
+    if (batch.generated[at]) generated.push(i + 1);
   }
-  return inserted.added;
+  const committed = from === 0 ? batch.committedMs : batch.committedMs.slice(from);
+  const params = [
+    count,
+    batch.seqs[from],
+    batch.seqs[batch.seqs.length - 1],
+    arrayParam(db, 'int8', rids),
+    arrayParam(db, 'int4', versions),
+    ridSpan(rids),
+    asBuffer(salts),
+    asBuffer(hashed.leaves.subarray(from * 32)),
+    arrayParam(db, 'text', hashed.subjectNames),
+    arrayParam(db, 'int4', subjectAt),
+    arrayParam(db, 'int4', generated),
+    arrayParam(db, 'int8', committed),
+  ];
+  const types = ['int4', 'int8', 'int8', 'int8[]', 'int4[]', 'int8multirange', 'bytea', 'bytea', 'text[]', 'int4[]', 'int4[]', 'int8[]'];
+  return { params, values: types.map((type, i) => `$${first + i}::${type}`).join(', ') };
+}
+
+/** The rids as runs of consecutive numbers: a batch's created resources got theirs from one insert, so this is a few ranges. */
+function ridSpan(rids: ReadonlyArray<number | null>): string {
+  const sorted = rids.filter((rid): rid is number => rid !== null).sort((a, b) => a - b);
+  const ranges: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1]! <= sorted[j]! + 1) j++;
+    ranges.push(`[${sorted[i]},${sorted[j]! + 1})`);
+    i = j + 1;
+  }
+  return `{${ranges.join(',')}}`;
 }
 
 function eventBatch(events: readonly OutboxEvent[]): LeafBatch {
   const batch = emptyBatch();
-  for (const event of events) if (event.action !== 'delete') addVersion(batch, event.seq, event.rid, event.version, event.type, event.id, event.lastUpdated);
+  let lastText: string | undefined;
+  let lastMs = 0;
+  for (const event of events) {
+    if (event.action === 'delete') continue;
+    // A commit's versions share one instant: parsed once.
+    if (event.lastUpdated !== lastText) lastMs = Date.parse((lastText = event.lastUpdated));
+    addVersion(batch, event.seq, event.rid, event.version, event.type, event.id, lastMs);
+  }
   return batch;
 }
 
 function emptyBatch(): LeafBatch {
-  return { seqs: [], rids: [], versions: [], types: [], ids: [], generated: [], committed: [] };
+  return { seqs: [], rids: [], versions: [], types: [], ids: [], generated: [], committedMs: [] };
 }
 
-function addVersion(batch: LeafBatch, seq: number, rid: number, version: number, type: string, id: string, committed: string | Date): void {
+function addVersion(batch: LeafBatch, seq: number, rid: number, version: number, type: string, id: string, committedMs: number): void {
   batch.seqs.push(seq);
   batch.rids.push(rid);
   batch.versions.push(version);
   batch.types.push(type);
   batch.ids.push(id);
   batch.generated.push(isGenerated(type, id));
-  batch.committed.push(committed);
-}
-
-/** Inserts the batch's leaf rows: how many were added, and the first leaf number they got. */
-async function insertLeaves(db: Database, batch: LeafBatch, hashed: HashReply): Promise<{ added: number; first: number }> {
-  const source = rowsSource(db, 3, LEAF_COLUMNS, new ColumnRows([batch.seqs, batch.rids, batch.versions, hashed.subjects, batch.generated, batch.committed]));
-  const params = [asBuffer(hashed.salts), asBuffer(hashed.leaves), ...source.params];
-  try {
-    return countAdded(await db.query(leafInsertSql(source.sql, false), params));
-  } catch (error) {
-    // A version already has its leaf: this batch, or part of it, was delivered before.
-    if (sqlErrorCode(error) !== PG_UNIQUE_VIOLATION) throw error;
-    return countAdded(await db.query(leafInsertSql(source.sql, true), params));
-  }
-}
-
-/**
- * Rows come in seq order, so row i of the batch (at = i + 1) owns bytes 32i to 32i + 31 of the
- * salt and leaf blobs, and the rows added are numbered densely after the last leaf: when every
- * row is added (the usual case) row i is leaf first + i, so only two numbers come back, not a row
- * per leaf.
- *
- * A batch seen for the first time — every batch but after a crash — does not look for existing
- * leaves: the unique (rid, version) index refuses a redelivered version and the statement fails
- * as a whole, and the batch is inserted again with `skipExisting`, where versions that already
- * have a leaf keep their first salt and number. That probe cost ~1.5 µs of PostgreSQL CPU per
- * leaf (scratch benchmark of 100,000 leaves in 1,000-leaf batches: 8.7 against 7.2 µs).
- * A version erased since the batch was read gets no leaf (and so keeps nothing of it here).
- * OFFSET 0 keeps each EXISTS a per-row primary-key probe whatever the statistics say: as a join
- * the planner may hash all of resource_version instead, a sequential scan per batch.
- */
-function leafInsertSql(source: string, skipExisting: boolean): string {
-  return `WITH batch AS (SELECT u.*, row_number() OVER (ORDER BY u.seq) AS at FROM (${source}) AS u),
-     added AS (
-       INSERT INTO provenance_leaf (leaf_no, rid, version, salt, leaf, subject, generated, committed_at)
-       SELECT (SELECT coalesce(max(leaf_no), 0) FROM provenance_leaf) + row_number() OVER (ORDER BY b.at), b.rid, b.version,
-              substring($1::bytea FROM (b.at::int - 1) * 32 + 1 FOR 32), substring($2::bytea FROM (b.at::int - 1) * 32 + 1 FOR 32), b.subject, b.generated, b.committed
-         FROM batch AS b
-        WHERE ${skipExisting ? 'NOT EXISTS (SELECT 1 FROM provenance_leaf p WHERE p.rid = b.rid AND p.version = b.version OFFSET 0) AND ' : ''}EXISTS (SELECT 1 FROM resource_version v WHERE v.rid = b.rid AND v.version = b.version OFFSET 0)
-       RETURNING leaf_no)
-     SELECT count(*) AS added, min(leaf_no) AS first FROM added`;
-}
-
-function countAdded(result: { rows: Array<{ added: string | number; first: string | number | null }> }): { added: number; first: number } {
-  const [row] = result.rows;
-  return { added: Number(row.added), first: Number(row.first) };
+  batch.committedMs.push(committedMs);
 }
 
 /** Bytes that came from the sealer thread arrive as plain Uint8Arrays; drivers bind Buffers as bytea. */
@@ -132,7 +243,7 @@ function isGenerated(type: string, id: string): boolean {
  * The exact bytes the write path stored: resource_version.content, nothing re-serialised. A batch
  * is a contiguous run of the outbox (commit order), read by its seq range through primary keys.
  */
-async function storedVersions(db: Database, events: readonly OutboxEvent[]): Promise<{ batch: LeafBatch; contents(subjects: KeySubjects): Array<{ json: string; subject: string }> }> {
+async function storedVersions(db: Queryable, events: readonly OutboxEvent[]): Promise<{ batch: LeafBatch; contents(subjects: KeySubjects): Array<{ json: string; subject: string }> }> {
   const { rows } = await db.query<{ seq: string | number; rid: string | number; type: string; id: string; version: number; content: string; last_updated: Date }>(
     `SELECT o.seq, o.rid, o.type, o.id, o.version, v.content, v.last_updated
        FROM outbox o JOIN resource_version v ON v.rid = o.rid AND v.version = o.version
@@ -141,7 +252,7 @@ async function storedVersions(db: Database, events: readonly OutboxEvent[]): Pro
     [events[0].seq, events[events.length - 1].seq],
   );
   const batch = emptyBatch();
-  for (const row of rows) addVersion(batch, Number(row.seq), Number(row.rid), row.version, row.type, row.id, row.last_updated);
+  for (const row of rows) addVersion(batch, Number(row.seq), Number(row.rid), row.version, row.type, row.id, new Date(row.last_updated).getTime());
   return { batch, contents: (subjects) => rows.map((row, i) => ({ json: row.content, subject: batch.generated[i] ? SHARED_SUBJECT : subjectOf(subjects, row) })) };
 }
 

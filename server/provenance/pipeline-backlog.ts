@@ -1,4 +1,5 @@
 import type { Queryable } from '../store/database.ts';
+import { LEAF_HEAD_SQL } from './leaf-runs.ts';
 
 /** How far the pipeline is behind, from the database alone. */
 export interface PipelineBacklog {
@@ -23,7 +24,7 @@ export interface PipelineBacklog {
 export async function pipelineBacklog(db: Queryable, consumer: string): Promise<PipelineBacklog> {
   const { rows } = await db.query<Record<string, string>>(
     `SELECT (SELECT coalesce(max(seq), 0) FROM outbox) - coalesce((SELECT seq FROM outbox_cursor WHERE consumer = $1), 0) AS events,
-            (SELECT coalesce(max(leaf_no), 0) FROM provenance_leaf) - (SELECT coalesce(max(last_leaf), 0) FROM provenance_window) AS unassigned,
+            ${LEAF_HEAD_SQL} - (SELECT coalesce(max(last_leaf), 0) FROM provenance_window) AS unassigned,
             (SELECT count(*) FROM provenance_window WHERE status = 'open') AS open,
             (SELECT count(*) FROM provenance_window WHERE status = 'built') AS built,
             (SELECT count(*) FROM provenance_window WHERE status = 'anchored') AS anchored,

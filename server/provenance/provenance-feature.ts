@@ -10,7 +10,7 @@ import { eraseOperation } from './erase-operation.ts';
 import { ingestProvenanceHook } from './ingest-provenance.ts';
 import { ingestSourceStage } from './ingest-source-stage.ts';
 import { KeySubjects } from './key-subject.ts';
-import { recordLeaves } from './leaf-recorder.ts';
+import { LeafRecorder } from './leaf-recorder.ts';
 import { ingestTargetRows } from './ingest-target-rows.ts';
 import { windowTargetRows } from './window-target-rows.ts';
 import { Sealer } from './sealer.ts';
@@ -53,7 +53,7 @@ export const provenanceFeature: ServerFeature = {
     services.referenceRows.derive('Provenance', 'target', windowTargetRows);
     services.referenceRows.derive('Provenance', 'target', ingestTargetRows);
     // Derived rows are planned over these: without statistics a search may read every leaf.
-    services.repository.statistics?.watch(['provenance_leaf', 'provenance_window', 'provenance_ingest_source']);
+    services.repository.statistics?.watch(['provenance_leaf_run', 'provenance_window', 'provenance_ingest_source']);
     if (config.PROVENANCE === 'off') return;
     const { db, repository, log } = services;
     const backends = await openBackends(config, db, log);
@@ -74,10 +74,11 @@ export const provenanceFeature: ServerFeature = {
         { name: 'ingest', stages: [ingestSourceStage({ ...stage, subjects })] },
       ],
     });
+    const recorder = new LeafRecorder(db, subjects, sealer);
     const consumer = outbox.subscribe(
       PROVENANCE_CONSUMER,
       async (events) => {
-        if ((await recordLeaves(db, subjects, events, sealer)) > 0) worker.wake('build');
+        if ((await recorder.record(events)) > 0) worker.wake('build');
       },
       { batchSize: 2_000, idleMs: 1_000, retryMs: 1_000 },
     );

@@ -43,7 +43,9 @@ export interface HashReply {
   /** 32 bytes per version, in request order. */
   salts: Uint8Array;
   leaves: Uint8Array;
-  subjects: string[];
+  /** Key subjects by index: version i's is subjectNames[subjectAt[i] - 1] (1-based, as the leaf run stores it). */
+  subjectNames: string[];
+  subjectAt: number[];
 }
 
 export interface SealedWindow {

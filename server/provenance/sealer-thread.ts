@@ -12,7 +12,7 @@ import type { ContentStore } from './content-store.ts';
 import { SALT_BYTES, writeLeaf } from './leaf.ts';
 import { HeldVersions } from './held-versions.ts';
 import { RecentLeaves, type LeafRun } from './recent-leaves.ts';
-import type { SealerReply, SealerRequest, SealedWindow, VersionsToHash } from './sealer-protocol.ts';
+import type { HashReply, SealerReply, SealerRequest, SealedWindow, VersionsToHash } from './sealer-protocol.ts';
 import { unixfsCid } from './unixfs-cid.ts';
 import { lowerThreadPriority } from './thread-priority.ts';
 
@@ -63,7 +63,21 @@ function hash(id: number, versions: VersionsToHash, contents: Array<{ json: stri
     if (pending.size <= MAX_PENDING_BATCHES) break;
     pending.delete(old);
   }
-  return { id, hashed: { salts, leaves, subjects } };
+  return { id, hashed: { salts, leaves, ...subjectIndex(subjects) } };
+}
+
+/** Subjects as a dictionary: a batch names a few patients over and over, and each name would be cloned into the main thread and sent to the database per version. */
+function subjectIndex(subjects: string[]): Pick<HashReply, 'subjectNames' | 'subjectAt'> {
+  const subjectNames: string[] = [];
+  const subjectAt: number[] = new Array(subjects.length);
+  const known = new Map<string, number>();
+  for (let i = 0; i < subjects.length; i++) {
+    const subject = subjects[i]!;
+    let at = known.get(subject);
+    if (at === undefined) known.set(subject, (at = subjectNames.push(subject)));
+    subjectAt[i] = at;
+  }
+  return { subjectNames, subjectAt };
 }
 
 /**

@@ -6,6 +6,7 @@ import { readBundleEntry } from './bundle.ts';
 import { openBundle } from './envelope.ts';
 import { isRetryable } from './errors.ts';
 import { leafHash } from './leaf.ts';
+import { runOfVersionSql } from './leaf-runs.ts';
 import { cidHasDigest } from './manifest-digest.ts';
 import { verifyInclusion } from './merkle.ts';
 import type { VerifiedContent } from './verified-content.ts';
@@ -56,7 +57,11 @@ export function erasureKey(type: string, id: string): Buffer {
 }
 
 export async function leafOf(db: Queryable, rid: number, version: number): Promise<LeafRow | undefined> {
-  const { rows } = await db.query<any>('SELECT leaf_no, salt, leaf, subject FROM provenance_leaf WHERE rid = $1 AND version = $2', [rid, version]);
+  const { rows } = await db.query<any>(
+    `SELECT l.leaf_no, l.subject, substring(r.salts FROM (l.position::integer - 1) * 32 + 1 FOR 32) AS salt, substring(r.leaves FROM (l.position::integer - 1) * 32 + 1 FOR 32) AS leaf
+       FROM (${runOfVersionSql('$1', '$2')}) AS l JOIN provenance_leaf_run r ON r.first_leaf = l.first_leaf`,
+    [rid, version],
+  );
   return rows[0] ? { leafNo: Number(rows[0].leaf_no), salt: Buffer.from(rows[0].salt), leaf: Buffer.from(rows[0].leaf), subject: rows[0].subject } : undefined;
 }
 

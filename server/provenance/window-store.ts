@@ -1,7 +1,7 @@
 import type { Database, Queryable } from '../store/database.ts';
 import type { AnchorWindow, WindowVersion } from './anchor-window.ts';
-import { isoInstantSql } from '../store/iso-instant-sql.ts';
 import { leafHash } from './leaf.ts';
+import { LEAF_HEAD_SQL, leafBytes, leavesBetweenSql, runBytes, runsOverlapping } from './leaf-runs.ts';
 import type { AnchorRecord } from './ledger.ts';
 
 /** One anchor window as persisted in provenance_window. */
@@ -53,7 +53,7 @@ export async function assignWindows(db: Database, maxLeaves: number, maxSeconds:
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ last: string; head: string; next_window: string }>(
       `SELECT (SELECT coalesce(max(last_leaf), 0) FROM provenance_window) AS last,
-              (SELECT coalesce(max(leaf_no), 0) FROM provenance_leaf) AS head,
+              ${LEAF_HEAD_SQL} AS head,
               (SELECT coalesce(max(window_id), 0) + 1 FROM provenance_window) AS next_window`,
     );
     let last = Number(rows[0].last);
@@ -63,7 +63,9 @@ export async function assignWindows(db: Database, maxLeaves: number, maxSeconds:
     const open = async (first: number, lastLeaf: number) => {
       await tx.query(
         `INSERT INTO provenance_window (window_id, first_leaf, last_leaf, status, needs_provenance)
-         VALUES ($1, $2, $3, 'open', EXISTS (SELECT 1 FROM provenance_leaf WHERE leaf_no BETWEEN $2 AND $3 AND NOT generated))`,
+         VALUES ($1, $2, $3, 'open', $3::int8 - $2::int8 + 1 > (
+           SELECT count(*) FROM provenance_leaf_run r CROSS JOIN LATERAL unnest(r.generated) AS g
+            WHERE ${runsOverlapping('$2::int8', '$3::int8')} AND r.first_leaf + g - 1 BETWEEN $2 AND $3))`,
         [windowId++, first, lastLeaf],
       );
       opened++;
@@ -72,7 +74,7 @@ export async function assignWindows(db: Database, maxLeaves: number, maxSeconds:
     while (head - last >= maxLeaves) await open(last + 1, last + maxLeaves);
     if (head === last) return { opened };
     const { rows: age } = await tx.query<{ waited_ms: number }>(
-      `SELECT extract(epoch FROM (clock_timestamp() - created_at)) * 1000 AS waited_ms FROM provenance_leaf WHERE leaf_no = $1`,
+      `SELECT extract(epoch FROM (clock_timestamp() - created_at)) * 1000 AS waited_ms FROM provenance_leaf_run WHERE first_leaf <= $1 ORDER BY first_leaf DESC LIMIT 1`,
       [last + 1],
     );
     const waited = Number(age[0]?.waited_ms ?? 0);
@@ -103,23 +105,24 @@ export async function windowOfLeaf(db: Queryable, leafNo: number): Promise<Windo
  */
 export async function windowVersions(db: Queryable, window: WindowRow): Promise<{ versions: WindowVersion[]; altered: number }> {
   const { rows } = await db.query<any>(
-    `SELECT l.leaf_no, l.rid, l.version, r.type, r.id, l.salt, l.leaf, l.subject, v.content
-       FROM provenance_leaf l LEFT JOIN resource r ON r.rid = l.rid LEFT JOIN resource_version v ON v.rid = l.rid AND v.version = l.version
-      WHERE l.leaf_no BETWEEN $1 AND $2 ORDER BY l.leaf_no`,
+    `SELECT l.leaf_no, l.rid, l.version, r.type, r.id, l.subject, v.content
+       FROM (${leavesBetweenSql('$1::int8', '$2::int8')}) AS l LEFT JOIN resource r ON r.rid = l.rid LEFT JOIN resource_version v ON v.rid = l.rid AND v.version = l.version
+      ORDER BY l.leaf_no`,
     [window.firstLeaf, window.lastLeaf],
   );
-  if (rows.length !== window.lastLeaf - window.firstLeaf + 1) throw new Error(`window ${window.windowId} has ${rows.length} leaf rows for ${window.lastLeaf - window.firstLeaf + 1} leaves`);
+  if (rows.length !== window.lastLeaf - window.firstLeaf + 1) throw new Error(`window ${window.windowId} has ${rows.length} leaves recorded for ${window.lastLeaf - window.firstLeaf + 1}`);
+  const runs = await runBytes(db, window.firstLeaf, window.lastLeaf);
   let altered = 0;
   const versions = rows.map((row): WindowVersion => {
-    const bare = { type: row.type ?? 'erased', id: row.id ?? String(row.leaf_no), version: String(row.version ?? 0), leaf: Buffer.from(row.leaf) };
-    if (row.content === null || row.content === undefined || !row.salt) return bare;
+    const { salt, leaf } = leafBytes(runs, Number(row.leaf_no))!;
+    const bare = { type: row.type ?? 'erased', id: row.id ?? String(row.leaf_no), version: String(row.version ?? 0), leaf: Buffer.from(leaf) };
+    if (row.content === null || row.content === undefined || row.rid === null) return bare;
     const bytes = Buffer.from(row.content);
-    const salt = Buffer.from(row.salt);
     if (!leafHash(salt, bytes).equals(bare.leaf)) {
       altered++;
       return bare;
     }
-    return { ...bare, bytes, salt, patient: row.subject ?? undefined };
+    return { ...bare, bytes, salt: Buffer.from(salt), patient: row.subject ?? undefined };
   });
   return { versions, altered };
 }
@@ -138,13 +141,17 @@ export interface WindowTargets {
  * held (Sealer.windowTargets); otherwise they are read from the window's leaves.
  */
 export async function windowTargets(db: Queryable, window: WindowRow, known?: string[]): Promise<WindowTargets> {
-  const { rows } = await db.query<{ leaves: string | number; first: string; last: string }>(
-    `SELECT count(*) AS leaves, ${isoInstantSql('min(committed_at)')} AS first, ${isoInstantSql('max(committed_at)')} AS last
-       FROM provenance_leaf WHERE leaf_no BETWEEN $1 AND $2`,
+  const { rows } = await db.query<{ leaves: string | number; first: string | number; last: string | number }>(
+    `SELECT count(*) AS leaves, min(committed_ms) AS first, max(committed_ms) AS last FROM (${leavesBetweenSql('$1::int8', '$2::int8')}) AS l`,
     [window.firstLeaf, window.lastLeaf],
   );
   const [row] = rows;
-  return { leafCount: Number(row.leaves), targets: known ? asReferences(known) : await storedReferences(db, window), firstCommitted: row.first, lastCommitted: row.last };
+  return {
+    leafCount: Number(row.leaves),
+    targets: known ? asReferences(known) : await storedReferences(db, window),
+    firstCommitted: new Date(Number(row.first)).toISOString(),
+    lastCommitted: new Date(Number(row.last)).toISOString(),
+  };
 }
 
 // A loop, not a callback made per window (server/ingest/README.md, "Optimized code").
@@ -161,7 +168,7 @@ function asReferences(references: string[]): WindowTargets['targets'] {
 async function storedReferences(db: Queryable, window: WindowRow): Promise<WindowTargets['targets']> {
   const { rows } = await db.query<{ targets: string }>(
     `SELECT coalesce(json_agg(json_build_object('reference', r.type || '/' || r.id || '/_history/' || l.version) ORDER BY l.leaf_no), '[]')::text AS targets
-       FROM provenance_leaf l JOIN resource r ON r.rid = l.rid WHERE l.leaf_no BETWEEN $1 AND $2`,
+       FROM (${leavesBetweenSql('$1::int8', '$2::int8')}) AS l JOIN resource r ON r.rid = l.rid`,
     [window.firstLeaf, window.lastLeaf],
   );
   return JSON.parse(rows[0]!.targets) as WindowTargets['targets'];

@@ -1,5 +1,5 @@
 import { binaryArray } from './binary-array.ts';
-import { BulkRows, type BulkColumn } from './bulk-column.ts';
+import { BulkRows, ColumnRows, type BulkColumn, type ColumnType } from './bulk-column.ts';
 import type { Queryable } from './database.ts';
 import { EncodedRows } from './encoded-rows.ts';
 import { jsonRows, jsonRowsSelect } from './json-rows.ts';
@@ -27,6 +27,11 @@ export function rowsSource(tx: Queryable, firstParam: number, columns: readonly 
   }
   if (rows instanceof EncodedRows) throw new Error('binary-encoded rows given to an engine without binary parameters');
   return { sql: jsonRowsSelect(firstParam, columns), params: [jsonRows(columns, rows)] };
+}
+
+/** One array parameter (`$n::type[]`): in the binary wire format where the engine takes it, else as the driver serialises arrays. */
+export function arrayParam(tx: Queryable, type: ColumnType, values: readonly unknown[]): unknown {
+  return tx.binaryArrays ? binaryArray(type, new ColumnRows([values]), 0) : values;
 }
 
 /** Whether `rows` go in by COPY: the batch is large enough and the engine takes COPY. */

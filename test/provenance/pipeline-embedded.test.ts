@@ -170,12 +170,35 @@ describe('provenance pipeline, embedded default', () => {
     expect(parameterValue((await server.fhir('GET', `Observation/${historic}/$verify`)).json, 'verified')).toBe(true);
   });
 
+  /** A hand edit that removes one leaf record: its run (one row per recorded batch) is cut in two around it. */
+  async function deleteLeafRecord(rid: number): Promise<void> {
+    const [leaf] = await sql<{ first_leaf: string; i: string }>('SELECT r.first_leaf, u.i FROM provenance_leaf_run r, unnest(r.rids) WITH ORDINALITY AS u(rid, i) WHERE u.rid = $1', [rid]);
+    const [first, at] = [Number(leaf.first_leaf), Number(leaf.i)];
+    await sql(
+      `INSERT INTO provenance_leaf_run (first_leaf, leaf_count, first_seq, last_seq, rids, versions, rid_span, salts, leaves, subjects, subject_at, generated, committed_ms, created_at)
+       SELECT first_leaf + $2::int, leaf_count - $2::int, first_seq, last_seq, rids[$2::int + 1:], versions[$2::int + 1:], rid_span,
+              substring(salts FROM $2::int * 32 + 1), substring(leaves FROM $2::int * 32 + 1), subjects, subject_at[$2::int + 1:],
+              array(SELECT g - $2::int FROM unnest(generated) AS g WHERE g > $2::int), committed_ms[$2::int + 1:], created_at
+         FROM provenance_leaf_run WHERE first_leaf = $1 AND leaf_count > $2::int`,
+      [first, at],
+    );
+    await sql(
+      `UPDATE provenance_leaf_run SET leaf_count = $2::int - 1, rids = rids[:$2::int - 1], versions = versions[:$2::int - 1], salts = substring(salts FOR ($2::int - 1) * 32),
+              leaves = substring(leaves FOR ($2::int - 1) * 32), subject_at = subject_at[:$2::int - 1], committed_ms = committed_ms[:$2::int - 1],
+              generated = array(SELECT g FROM unnest(generated) AS g WHERE g < $2::int)
+        WHERE first_leaf = $1`,
+      [first, at],
+    );
+    await sql('DELETE FROM provenance_leaf_run WHERE first_leaf = $1 AND leaf_count = 0', [first]);
+    expect(await sql('SELECT 1 FROM provenance_leaf WHERE rid = $1', [rid])).toEqual([]);
+  }
+
   it('a deleted row is found by the ledger audit, named from the encrypted bundle once its leaf record is gone too', async () => {
     const [gone, goneWithLeaf] = [ids.p1[4], ids.p1[5]];
     const ridGone = await ridOf('Observation', gone);
     const ridLeaf = await ridOf('Observation', goneWithLeaf);
     await sql('DELETE FROM resource_version WHERE rid = ANY($1::int8[])', [[ridGone, ridLeaf]]);
-    await sql('DELETE FROM provenance_leaf WHERE rid = $1', [ridLeaf]);
+    await deleteLeafRecord(ridLeaf);
     const audit = await server.fhir('GET', `$audit?from=${started.toISOString()}`);
     expect(audit.status).toBe(200);
     expect(parameterValue(audit.json, 'ok')).toBe(false);

@@ -31,12 +31,14 @@ describe('provenance sealer thread', () => {
     const toHash = writes.slice(0, 3).map((w) => ({ rid: w.rid, version: w.version, type: w.type, id: w.id, generated: false }));
     const hashed = await sealer.hash(columns(toHash));
     if (hashed === 'missing') throw new Error('the sealer should hold these versions');
-    expect(hashed.subjects).toEqual(['Patient/a', 'Patient/b', 'Patient/a']);
+    // As a dictionary: names once, then each version's index into them (1-based, as the leaf run stores it).
+    expect(hashed.subjectNames).toEqual(['Patient/a', 'Patient/b']);
+    expect(hashed.subjectAt).toEqual([1, 2, 1]);
     const versions: WindowVersion[] = writes.slice(0, 3).map((w, i) => {
       const salt = Buffer.from(hashed.salts.subarray(i * 32, (i + 1) * 32));
       const bytes = Buffer.from(w.json!);
       expect(Buffer.from(hashed.leaves.subarray(i * 32, (i + 1) * 32)).equals(leafHash(salt, bytes))).toBe(true);
-      return { type: w.type, id: w.id, version: '1', bytes, salt, patient: hashed.subjects[i] };
+      return { type: w.type, id: w.id, version: '1', bytes, salt, patient: hashed.subjectNames[hashed.subjectAt[i]! - 1] };
     });
 
     sealer.numbered(hashed.batch, 41);
@@ -69,10 +71,10 @@ describe('provenance sealer thread', () => {
     expect(await sealer.hash(columns(toHash))).toBe('missing');
     const hashed = await sealer.hash(columns(toHash), [{ json: write.json!, subject: 'Patient/c' }]);
     if (hashed === 'missing') throw new Error('contents were given');
-    expect(hashed.subjects).toEqual(['Patient/c']);
+    expect(hashed.subjectNames).toEqual(['Patient/c']);
     // A window Provenance (generated) is sealed under the shared key whatever it was handed with.
     const generated = await sealer.hash(columns([{ ...toHash[0], generated: true }]), [{ json: write.json!, subject: 'Patient/c' }]);
-    expect(generated !== 'missing' && generated.subjects).toEqual(['#shared']);
+    expect(generated !== 'missing' && generated.subjectNames).toEqual(['#shared']);
   });
 
   it('forgets a patient on erasure: held versions are dropped before they are hashed', async () => {
@@ -89,6 +91,6 @@ describe('provenance sealer thread', () => {
     const toHash = [{ rid: write.rid, version: 1, type: 'Observation', id: write.id, generated: false }];
     expect(await sealer.hash(columns(toHash))).toBe('missing');
     const hashed = await sealer.hash(columns(toHash), [{ json: write.json!, subject: 'Patient/e' }]);
-    expect(hashed !== 'missing' && hashed.subjects).toEqual(['Patient/e']);
+    expect(hashed !== 'missing' && hashed.subjectNames).toEqual(['Patient/e']);
   });
 });

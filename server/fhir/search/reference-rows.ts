@@ -2,7 +2,7 @@
  * Where the index rows of reference search parameters come from: idx_reference, and for a
  * parameter whose rows a feature derives from tables it keeps anyway, those too. The provenance
  * pipeline's window Provenances name every version they anchor — a thousand targets each, a
- * reference row per reading — while provenance_leaf and provenance_window already say which
+ * reference row per reading — while the leaf runs and provenance_window already say which
  * versions each window holds: deriving the rows from them at query time instead of writing them
  * saved ~3 µs of PostgreSQL CPU per ingested reading (alternated runs of 100,000 readings).
  *
