@@ -243,7 +243,7 @@ async function pipelineFigures(dataDir: string, databaseUrl: string | undefined,
        FROM provenance_leaf_run r CROSS JOIN LATERAL unnest(r.committed_ms) WITH ORDINALITY AS u(committed, i)
        JOIN provenance_window w ON int8range(w.first_leaf, w.last_leaf, '[]') @> (r.first_leaf + u.i - 1)
       WHERE u.committed >= $1`,
-    [start],
+    [Math.floor(start)],
   );
   const { rows: full } = await db.query<{ tx_hash: string; n: string; anchored_ms: string }>(
     `SELECT w.tx_hash, w.last_leaf - w.first_leaf + 1 AS n, extract(epoch FROM w.anchored_at) * 1000 AS anchored_ms FROM provenance_window w

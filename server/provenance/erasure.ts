@@ -1,11 +1,11 @@
+import { arrayParam } from '../store/bulk-insert.ts';
 import type { Database, Queryable } from '../store/database.ts';
 import type { SearchParamIds } from '../store/search-param-ids.ts';
 import { compartmentResourceTypes } from '../fhir/search/compartments.ts';
 import type { KeyStore } from './key-store.ts';
 import type { KeySubjects } from './key-subject.ts';
-import type { Sealer } from './sealer.ts';
-import { arrayParam } from '../store/bulk-insert.ts';
 import { runsOverlapping } from './leaf-runs.ts';
+import type { Sealer } from './sealer.ts';
 import { erasureKey } from './version-verification.ts';
 
 export interface ErasureDeps {
@@ -38,7 +38,7 @@ export interface ErasureResult {
  *     patient can be decrypted any more, and repeating $erase finishes the job);
  *  3. in one transaction, expunge those resources from every table that holds them (resource,
  *     resource_version, all idx_* tables, the outbox, pending deliveries and ingest keys), remove
- *     the ingest payloads that name them, and strip the patient's leaf rows down to the bare leaf.
+ *     the ingest payloads that name them, and strip the patient's leaves down to the bare leaf.
  * What stays: the anchored roots and manifests (salted hashes), and ciphertext blocks that no key
  * opens any more, so every other version in the same windows still verifies.
  */
@@ -84,8 +84,9 @@ export async function erasePatient(deps: ErasureDeps, patientId: string): Promis
  * SQL for the leaf runs that may hold the patient's versions (`subject`: the parameter holding
  * 'Patient/<id>') without an index on the leaves' subject, which would be an entry per committed
  * version for this rare request alone: a patient's leaves are in the built windows holding a
- * bundle of theirs, in windows not built yet, or past every window (a span without an upper bound). Windows are assigned and built
- * under the lock erasure holds (AnchorWorker.exclusive), so no leaf is between those places.
+ * bundle of theirs, in windows not built yet, or past every window (a span without an upper
+ * bound). Windows are assigned and built under the lock erasure holds (AnchorWorker.exclusive), so
+ * no leaf is between those places.
  */
 function subjectRuns(subject: string): string {
   return `SELECT r.* FROM (

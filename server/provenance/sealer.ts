@@ -29,7 +29,7 @@ const MAX_KEPT_TARGETS = 64;
  * the content of every committed version goes there right after COMMIT, is salted and hashed
  * there when the outbox consumer reaches it, and waits there, as the bytes its leaf was computed
  * from, until its window is sealed into per-patient bundles. The main thread keeps the database
- * work (leaf rows, windows, anchors) and the keys.
+ * work (leaf runs, windows, anchors) and the keys.
  *
  * Why a thread: on the main thread that content was promoted into the old generation of a heap
  * that holds the server's FHIR definitions (some 200 MB), and the collector then marked that whole
@@ -132,7 +132,7 @@ export class Sealer {
 
   /**
    * The references a window sealed here names, once (its Provenance is written when it is
-   * anchored): a thousand leaf rows each joined to their resource spared. Undefined when the window
+   * anchored): a thousand leaves each joined to their resource spared. Undefined when the window
    * was sealed from the database, by another process or before a restart, or an erasure came since.
    */
   windowTargets(first: number, last: number): string[] | undefined {
