@@ -96,7 +96,8 @@ describe.each([
     expect(Number((await leafOf(later, 4)).rid)).toBe(later.rid);
   });
 
-  it.skipIf(!postgres || !withPostgres)('an insert that waits for an erasure in progress sees it', async () => {
+  // PGlite runs one statement at a time: an erasure cannot be in progress while the recorder inserts.
+  if (postgres) it.skipIf(!withPostgres)('an insert that waits for an erasure in progress sees it', async () => {
     const [gone, kept] = [await commit(), await commit()];
     const client = new pg.Client({ connectionString: database!.url });
     await client.connect();
