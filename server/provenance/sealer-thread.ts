@@ -66,7 +66,10 @@ function hash(id: number, versions: VersionsToHash, contents: Array<{ json: stri
   return { id, hashed: { salts, leaves, ...subjectIndex(subjects) } };
 }
 
-/** Subjects as a dictionary: a batch names a few patients over and over, and each name would be cloned into the main thread and sent to the database per version. */
+/**
+ * Subjects as a dictionary: a batch names a few patients over and over, and each name would be
+ * cloned into the main thread and sent to the database once per version.
+ */
 function subjectIndex(subjects: string[]): Pick<HashReply, 'subjectNames' | 'subjectAt'> {
   const subjectNames: string[] = [];
   const subjectAt: number[] = new Array(subjects.length);
