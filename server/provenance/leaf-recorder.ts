@@ -3,7 +3,7 @@ import { arrayParam } from '../store/bulk-insert.ts';
 import type { OutboxEvent } from '../store/outbox.ts';
 import { SHARED_SUBJECT } from './anchor-window.ts';
 import type { KeySubjects } from './key-subject.ts';
-import { LEAF_HEAD_SQL } from './leaf-runs.ts';
+import { asBuffer, LEAF_HEAD_SQL } from './leaf-runs.ts';
 import type { Sealer } from './sealer.ts';
 import type { HashReply, VersionsToHash } from './sealer-protocol.ts';
 import { isWindowProvenanceId } from './window-provenance.ts';
@@ -25,6 +25,9 @@ interface RunInsert {
 
 /** The erasure counter, as sequences report it: 0 until the first $erase. */
 const ERASURES_SQL = `(SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM provenance_erasure_epoch)`;
+
+/** What the insert checks before writing a run: the erasure count, and the highest outbox position recorded. */
+const STATE_SQL = `SELECT ${ERASURES_SQL} AS erasures, coalesce((SELECT max(last_seq) FROM provenance_leaf_run), 0) AS recorded`;
 
 /**
  * The outbox consumer's whole job: one leaf per committed content version, salted with fresh
@@ -114,7 +117,7 @@ type InsertOutcome = { first: number } | { erasures: number; recorded: number };
 async function insertRun(db: Queryable, run: RunInsert, erasures: number): Promise<InsertOutcome> {
   const { params, values } = runParams(db, run, 3);
   const { rows } = await db.query<{ erasures: string | number; recorded: string | number; first: string | number | null }>(
-    `WITH state AS (SELECT ${ERASURES_SQL} AS erasures, coalesce((SELECT max(last_seq) FROM provenance_leaf_run), 0) AS recorded),
+    `WITH state AS (${STATE_SQL}),
           added AS (${runInsertSql(values)} FROM state WHERE state.erasures = $1 AND state.recorded < $2 RETURNING first_leaf)
      SELECT state.erasures, state.recorded, (SELECT first_leaf FROM added) AS first FROM state`,
     [erasures, run.batch.seqs[run.from], ...params],
@@ -129,9 +132,7 @@ async function insertRun(db: Queryable, run: RunInsert, erasures: number): Promi
  */
 async function insertChecked(tx: Queryable, run: RunInsert): Promise<{ erasures: number; erased: Set<number>; first: number } | { erasures: number; recorded: number }> {
   await tx.query('LOCK TABLE provenance_leaf_run IN SHARE ROW EXCLUSIVE MODE');
-  const { rows: state } = await tx.query<{ erasures: string | number; recorded: string | number }>(
-    `SELECT ${ERASURES_SQL} AS erasures, coalesce((SELECT max(last_seq) FROM provenance_leaf_run), 0) AS recorded`,
-  );
+  const { rows: state } = await tx.query<{ erasures: string | number; recorded: string | number }>(STATE_SQL);
   const erasures = Number(state[0]!.erasures);
   const recorded = Number(state[0]!.recorded);
   if (recorded >= run.batch.seqs[run.from]!) return { erasures, recorded };
@@ -228,11 +229,6 @@ function addVersion(batch: LeafBatch, seq: number, rid: number, version: number,
   batch.ids.push(id);
   batch.generated.push(isGenerated(type, id));
   batch.committedMs.push(committedMs);
-}
-
-/** Bytes that came from the sealer thread arrive as plain Uint8Arrays; drivers bind Buffers as bytea. */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function isGenerated(type: string, id: string): boolean {

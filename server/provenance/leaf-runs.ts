@@ -62,6 +62,7 @@ export function leafBytes(runs: readonly RunBytes[], leafNo: number): { salt: Bu
   return undefined;
 }
 
-function asBuffer(bytes: Uint8Array): Buffer {
+/** Bytes from PGlite or the sealer thread arrive as plain Uint8Arrays; drivers bind Buffers as bytea. */
+export function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
