@@ -87,6 +87,24 @@ describe('transactional outbox', () => {
     }
   });
 
+  it('reads events field by field even when a row changed by hand holds the separator of its joined read', async () => {
+    const s = await startTestServer('pglite');
+    try {
+      for (const id of ['sep-a', 'sep-b', 'sep-c']) await s.fhir('PUT', `Patient/${id}`, { resourceType: 'Patient', id });
+      const before = await s.server.outbox.read(0, 10);
+      const mine = before.filter((e) => e.id.startsWith('sep-'));
+      expect(mine.map((e) => `${e.type}/${e.id}@${e.version}:${e.action}`)).toEqual(['Patient/sep-a@1:create', 'Patient/sep-b@1:create', 'Patient/sep-c@1:create']);
+      expect(mine.every((e) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(e.lastUpdated) && e.rid > 0 && e.commitId > 0)).toBe(true);
+      // No id the server accepts holds a comma; a row edited in the database can.
+      await s.server.services.db.query(`UPDATE outbox SET id = 'sep,b' WHERE id = 'sep-b'`);
+      const after = await s.server.outbox.read(0, 10);
+      expect(after.map((e) => e.id)).toEqual(before.map((e) => (e.id === 'sep-b' ? 'sep,b' : e.id)));
+      expect(after.map((e) => [e.seq, e.rid, e.version, e.action, e.lastUpdated])).toEqual(before.map((e) => [e.seq, e.rid, e.version, e.action, e.lastUpdated]));
+    } finally {
+      await s.close();
+    }
+  });
+
   it('numbers each commit’s events consecutively, in write order, under concurrent commits (postgres)', async (t) => {
     if (!(await postgresAvailable())) return t.skip();
     const s = await startTestServer('postgres');
