@@ -33,6 +33,19 @@ export function leavesBetweenSql(lo: string, hi: string): string {
       WHERE ${runsOverlapping(lo, hi)} AND r.first_leaf + u.i - 1 BETWEEN ${lo} AND ${hi}`;
 }
 
+/**
+ * The commit times (Unix ms) of the leaves lo..hi, a row each (committed_ms): the slice of each
+ * run's array only. Through leavesBetweenSql a window's summary unnested four arrays per leaf and
+ * looked each leaf up in `generated`: ~2.3 µs of PGlite time per reading, ~1.1 as slices
+ * (scratch measurement, 100,000 readings of device ingestion).
+ */
+export function committedBetweenSql(lo: string, hi: string): string {
+  return `SELECT c AS committed_ms
+       FROM provenance_leaf_run r
+      CROSS JOIN LATERAL unnest(r.committed_ms[greatest(${lo} - r.first_leaf + 1, 1)::int4 : least(${hi} - r.first_leaf + 1, r.leaf_count)::int4]) AS c
+      WHERE ${runsOverlapping(lo, hi)}`;
+}
+
 /** The highest leaf number recorded (0 for none): SQL. */
 export const LEAF_HEAD_SQL = `coalesce((SELECT first_leaf + leaf_count - 1 FROM provenance_leaf_run ORDER BY first_leaf DESC LIMIT 1), 0)`;
 

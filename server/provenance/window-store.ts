@@ -1,7 +1,7 @@
 import type { Database, Queryable } from '../store/database.ts';
 import type { AnchorWindow, WindowVersion } from './anchor-window.ts';
 import { leafHash } from './leaf.ts';
-import { LEAF_HEAD_SQL, leafBytes, leavesBetweenSql, runBytes, runsOverlapping } from './leaf-runs.ts';
+import { committedBetweenSql, LEAF_HEAD_SQL, leafBytes, leavesBetweenSql, runBytes, runsOverlapping } from './leaf-runs.ts';
 import type { AnchorRecord } from './ledger.ts';
 
 /** One anchor window as persisted in provenance_window. */
@@ -142,7 +142,7 @@ export interface WindowTargets {
  */
 export async function windowTargets(db: Queryable, window: WindowRow, known?: string[]): Promise<WindowTargets> {
   const { rows } = await db.query<{ leaves: string | number; first: string | number; last: string | number }>(
-    `SELECT count(*) AS leaves, min(committed_ms) AS first, max(committed_ms) AS last FROM (${leavesBetweenSql('$1::int8', '$2::int8')}) AS l`,
+    `SELECT count(*) AS leaves, min(committed_ms) AS first, max(committed_ms) AS last FROM (${committedBetweenSql('$1::int8', '$2::int8')}) AS l`,
     [window.firstLeaf, window.lastLeaf],
   );
   const [row] = rows;

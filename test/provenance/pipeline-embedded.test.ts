@@ -62,6 +62,15 @@ describe('provenance pipeline, embedded default', () => {
       const tx = anchor.find((e: any) => e.url === 'transaction').valueString;
       expect(onChain.some((a) => a.txHash === tx)).toBe(true);
       expect(resource.entity[0].what.identifier.value).toMatch(/^ipfs:\/\/bafk/);
+      // Leaf count and commit period as the window's leaves record them.
+      const windowId = Number(resource.id.slice('vc-window-'.length));
+      const [span] = await sql<{ leaves: string; first: Date; last: Date }>(
+        `SELECT count(*) AS leaves, min(l.committed_at) AS first, max(l.committed_at) AS last
+           FROM provenance_window w JOIN provenance_leaf l ON l.leaf_no BETWEEN w.first_leaf AND w.last_leaf WHERE w.window_id = $1`,
+        [windowId],
+      );
+      expect(anchor.find((e: any) => e.url === 'leafCount').valueUnsignedInt).toBe(Number(span!.leaves));
+      expect(resource.occurredPeriod).toEqual({ start: new Date(span!.first).toISOString(), end: new Date(span!.last).toISOString() });
     }
     const targets = provenance.json.entry.flatMap((e: any) => e.resource.target.map((t: any) => t.reference));
     expect(targets).toContain(`Observation/${ids.p1[0]}/_history/1`);
