@@ -19,9 +19,12 @@
  *    transaction, and `--verify` sequential $verify requests p50/p99; and CPU per reading (the
  *    server process, plus PostgreSQL's processes when it runs here) for ingest alone and for ingest
  *    with provenance until the last reading is anchored: the slowdown measured while ingesting
- *    leaves out whatever the pipeline does after the burst, this one does not. Then the
- *    PROVENANCE=off data is reopened with provenance on: how fast the pipeline drains a backlog
- *    (its capacity).
+ *    leaves out whatever the pipeline does after the burst, this one does not. Each server then
+ *    takes a second round of the same size, measured the same way: the first round is a freshly
+ *    started server's, whose JIT compiler is still at work on the code it runs, the second a warm
+ *    one's, as a server running for hours would be (the pipeline figures above are the first
+ *    round's). Then the PROVENANCE=off data is reopened with provenance on: how fast the pipeline
+ *    drains a backlog (its capacity).
  * Prints a table of medians and writes bench/results/provenance.json.
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
@@ -240,29 +243,31 @@ async function verifyLatency(url: string): Promise<{ p50: number; p99: number }>
  * time until the last full window was anchored, so the last partial window's timer does not count);
  * gas per version of full windows.
  */
-async function pipelineFigures(dataDir: string, databaseUrl: string | undefined, since?: number) {
+async function pipelineFigures(dataDir: string, databaseUrl: string | undefined, since?: number, until = Number.MAX_SAFE_INTEGER) {
   const db = await openDatabase({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: 2 });
   const start = since ?? Number((await db.query<{ ms: string }>('SELECT extract(epoch FROM min(created_at)) * 1000 AS ms FROM provenance_leaf_run')).rows[0].ms);
   const { rows } = await db.query<{ ms: number }>(
     `SELECT extract(epoch FROM w.anchored_at) * 1000 - u.committed AS ms
        FROM provenance_leaf_run r CROSS JOIN LATERAL unnest(r.committed_ms) WITH ORDINALITY AS u(committed, i)
        JOIN provenance_window w ON int8range(w.first_leaf, w.last_leaf, '[]') @> (r.first_leaf + u.i - 1)
-      WHERE u.committed >= $1`,
-    [Math.floor(start)],
+      WHERE u.committed >= $1 AND u.committed < $2`,
+    [Math.floor(start), Math.floor(until)],
   );
   const { rows: full } = await db.query<{ tx_hash: string; n: string; anchored_ms: string }>(
     `SELECT w.tx_hash, w.last_leaf - w.first_leaf + 1 AS n, extract(epoch FROM w.anchored_at) * 1000 AS anchored_ms FROM provenance_window w
       WHERE w.status = 'anchored' AND w.last_leaf - w.first_leaf + 1 = 1000
-        AND (SELECT created_at FROM provenance_leaf_run WHERE first_leaf <= w.first_leaf ORDER BY first_leaf DESC LIMIT 1) >= to_timestamp($1)`,
-    [start / 1000],
+        AND (SELECT created_at FROM provenance_leaf_run WHERE first_leaf <= w.first_leaf ORDER BY first_leaf DESC LIMIT 1) >= to_timestamp($1)
+        AND w.last_leaf <= (SELECT coalesce(max(first_leaf + leaf_count - 1), 0) FROM provenance_leaf_run WHERE created_at < to_timestamp($2))`,
+    [start / 1000, Math.min(until, 8.64e15) / 1000],
   );
   // Windows share anchor transactions (anchorMany): gas per version is a transaction's gas over the
   // versions of all its windows, taken from transactions that hold full windows only.
   const { rows: txs } = await db.query<{ tx_hash: string; windows: string; versions: string }>(
     `SELECT tx_hash, count(*) AS windows, sum(last_leaf - first_leaf + 1) AS versions FROM provenance_window w
       WHERE status = 'anchored' AND (SELECT created_at FROM provenance_leaf_run WHERE first_leaf <= w.first_leaf ORDER BY first_leaf DESC LIMIT 1) >= to_timestamp($1)
+        AND w.last_leaf <= (SELECT coalesce(max(first_leaf + leaf_count - 1), 0) FROM provenance_leaf_run WHERE created_at < to_timestamp($2))
       GROUP BY tx_hash HAVING bool_and(last_leaf - first_leaf + 1 = 1000) ORDER BY min(window_id)`,
-    [start / 1000],
+    [start / 1000, Math.min(until, 8.64e15) / 1000],
   );
   await db.close();
   const ledger = await openEmbeddedLedgerReadOnly(dataDir);
@@ -298,6 +303,11 @@ interface RunResult {
   cpuOffMicros: number;
   /** The same with provenance on, until the last reading is anchored: all the pipeline's work included. */
   cpuOnMicros: number;
+  /** The four figures above for a second round of the same size on the same (now warm) servers. */
+  offWarmPerSecond: number;
+  onWarmPerSecond: number;
+  cpuOffWarmMicros: number;
+  cpuOnWarmMicros: number;
 }
 
 function cpuUsed(before: number | undefined, child: ChildServer, backend: 'pglite' | 'postgres'): number | undefined {
@@ -310,35 +320,44 @@ async function serverRun(backend: 'pglite' | 'postgres', onFirst: boolean): Prom
   const databases = backend === 'postgres' ? [await freshDatabase('vc_bench_off'), await freshDatabase('vc_bench_on')] : [];
   const env = (i: number, provenance: 'on' | 'off') => ({ DATA_DIR: dirs[i], PROVENANCE: provenance, RISK_SCORING: 'off', LOG_LEVEL: 'error', ...(databases[i] ? { DATABASE_URL: databases[i].url } : {}) });
   let child: ChildServer | undefined;
+  // Two rounds per server: the first is a freshly started one's (its JIT compiler still at work on
+  // the code it runs), the second the same server warm, as one running for hours would be.
   const measureOff = async () => {
     child = await startChildServer(env(0, 'off'));
     await setup(child.url);
-    const offCpu = cpuSeconds(child.process.pid!, backend === 'postgres');
-    const off = await ingest(child.url);
-    const offCpuUsed = cpuUsed(offCpu, child, backend);
+    const rounds: Array<{ ingested: { perSecond: number; startedAt: number }; cpu: number | undefined }> = [];
+    for (let round = 0; round < 2; round++) {
+      const before = cpuSeconds(child.process.pid!, backend === 'postgres');
+      const ingested = await ingest(child.url);
+      rounds.push({ ingested, cpu: cpuUsed(before, child, backend) });
+    }
     await child.kill('SIGTERM');
-    return { off, offCpuUsed };
+    return rounds;
   };
   const measureOn = async () => {
     child = await startChildServer(env(1, 'on'));
     await setup(child.url);
     await anchoredAt(child.url, await lastObservation(child.url));
-    const onCpu = cpuSeconds(child.process.pid!, backend === 'postgres');
-    const on = await ingest(child.url);
-    await anchoredAt(child.url, await lastObservation(child.url), 1_000);
-    // Everything provenance does for these readings is done once the last one is anchored.
-    const onCpuUsed = cpuUsed(onCpu, child, backend);
+    const rounds: Array<{ ingested: { perSecond: number; startedAt: number }; cpu: number | undefined }> = [];
+    for (let round = 0; round < 2; round++) {
+      const before = cpuSeconds(child.process.pid!, backend === 'postgres');
+      const ingested = await ingest(child.url);
+      await anchoredAt(child.url, await lastObservation(child.url), 1_000);
+      // Everything provenance does for these readings is done once the last one is anchored.
+      rounds.push({ ingested, cpu: cpuUsed(before, child, backend) });
+    }
     const verify = await verifyLatency(child.url);
     await child.kill('SIGTERM');
-    const figures = await pipelineFigures(dirs[1], databases[1]?.url, on.startedAt);
-    return { on, onCpuUsed, verify, figures };
+    const figures = await pipelineFigures(dirs[1], databases[1]?.url, rounds[0]!.ingested.startedAt, rounds[1]!.ingested.startedAt);
+    return { rounds, verify, figures };
   };
   try {
     // Which of the two goes first alternates from run to run: on a shared host whose speed drifts
     // within a run, a fixed order would favour the same side every time.
     const onResult = onFirst ? await measureOn() : undefined;
-    const { off, offCpuUsed } = await measureOff();
-    const { on, onCpuUsed, verify, figures } = onResult ?? (await measureOn());
+    const offRounds = await measureOff();
+    const { rounds: onRounds, verify, figures } = onResult ?? (await measureOn());
+    const perReading = (cpu: number | undefined) => (cpu === undefined ? NaN : (cpu * 1e6) / (clients * requests * batch));
 
     // The PROVENANCE=off data, reopened with provenance on: a backlog of every version at once.
     child = await startChildServer(env(0, 'on'));
@@ -347,8 +366,10 @@ async function serverRun(backend: 'pglite' | 'postgres', onFirst: boolean): Prom
     child = undefined;
     const drain = await pipelineFigures(dirs[0], databases[0]?.url);
     return {
-      offPerSecond: off.perSecond,
-      onPerSecond: on.perSecond,
+      offPerSecond: offRounds[0]!.ingested.perSecond,
+      onPerSecond: onRounds[0]!.ingested.perSecond,
+      offWarmPerSecond: offRounds[1]!.ingested.perSecond,
+      onWarmPerSecond: onRounds[1]!.ingested.perSecond,
       pipelinePerSecond: figures.sustainedPerSecond,
       drainPerSecond: drain.sustainedPerSecond,
       latencyP50: figures.latencyP50,
@@ -357,8 +378,10 @@ async function serverRun(backend: 'pglite' | 'postgres', onFirst: boolean): Prom
       windowsPerTransaction: figures.windowsPerTransaction,
       verifyP50: verify.p50,
       verifyP99: verify.p99,
-      cpuOffMicros: offCpuUsed === undefined ? NaN : (offCpuUsed * 1e6) / (clients * requests * batch),
-      cpuOnMicros: onCpuUsed === undefined ? NaN : (onCpuUsed * 1e6) / (clients * requests * batch),
+      cpuOffMicros: perReading(offRounds[0]!.cpu),
+      cpuOnMicros: perReading(onRounds[0]!.cpu),
+      cpuOffWarmMicros: perReading(offRounds[1]!.cpu),
+      cpuOnWarmMicros: perReading(onRounds[1]!.cpu),
     };
   } finally {
     await child?.kill('SIGKILL');
@@ -379,7 +402,7 @@ for (const backend of values.backends!.split(',') as ('pglite' | 'postgres')[]) 
   for (let run = 0; run < runs; run++) {
     const result = await serverRun(backend, run % 2 === 1);
     results.push(result);
-    log(`${backend} run ${run + 1}: ingest ${Math.round(result.offPerSecond)}/s off, ${Math.round(result.onPerSecond)}/s on (${((1 - result.onPerSecond / result.offPerSecond) * 100).toFixed(1)} % slower); pipeline ${Math.round(result.pipelinePerSecond)}/s, drain ${Math.round(result.drainPerSecond)}/s; latency p50 ${Math.round(result.latencyP50)} ms p99 ${Math.round(result.latencyP99)} ms; ${result.gasPerVersion.toFixed(2)} gas/version, ${result.windowsPerTransaction} windows/tx; $verify p50 ${result.verifyP50.toFixed(1)} ms; CPU ${Math.round(result.cpuOffMicros)} / ${Math.round(result.cpuOnMicros)} µs per reading`);
+    log(`${backend} run ${run + 1}: ingest ${Math.round(result.offPerSecond)}/s off, ${Math.round(result.onPerSecond)}/s on (${((1 - result.onPerSecond / result.offPerSecond) * 100).toFixed(1)} % slower); pipeline ${Math.round(result.pipelinePerSecond)}/s, drain ${Math.round(result.drainPerSecond)}/s; latency p50 ${Math.round(result.latencyP50)} ms p99 ${Math.round(result.latencyP99)} ms; ${result.gasPerVersion.toFixed(2)} gas/version, ${result.windowsPerTransaction} windows/tx; $verify p50 ${result.verifyP50.toFixed(1)} ms; CPU ${Math.round(result.cpuOffMicros)} / ${Math.round(result.cpuOnMicros)} µs per reading; warm: ingest ${Math.round(result.offWarmPerSecond)}/s off, ${Math.round(result.onWarmPerSecond)}/s on, CPU ${Math.round(result.cpuOffWarmMicros)} / ${Math.round(result.cpuOnWarmMicros)} µs per reading`);
   }
   const pick = (key: keyof RunResult) => median(results.map((r) => r[key]));
   servers[backend] = { ...(Object.fromEntries((Object.keys(results[0]) as (keyof RunResult)[]).map((k) => [k, pick(k)])) as unknown as RunResult), runs: results };
@@ -402,6 +425,9 @@ for (const [backend, r] of Object.entries(servers)) {
   row('  $ingest readings/s, PROVENANCE=on', `${n(r.onPerSecond)} (${n((1 - r.onPerSecond / r.offPerSecond) * 100, 1)} % slower)`);
   row(`  CPU µs per reading${backend === 'postgres' ? ' (server + PostgreSQL)' : ''}: off / on, until anchored`, `${n(r.cpuOffMicros)} / ${n(r.cpuOnMicros)}`);
   row('  sustained slowdown where CPU is the limit: 1 − CPU off / on', `${n((1 - r.cpuOffMicros / r.cpuOnMicros) * 100, 1)} %`);
+  row('  warm servers (second round): $ingest readings/s off / on', `${n(r.offWarmPerSecond)} / ${n(r.onWarmPerSecond)} (${n((1 - r.onWarmPerSecond / r.offWarmPerSecond) * 100, 1)} % slower)`);
+  row('  warm servers: CPU µs per reading off / on, until anchored', `${n(r.cpuOffWarmMicros)} / ${n(r.cpuOnWarmMicros)}`);
+  row('  warm servers: sustained slowdown, 1 − CPU off / on', `${n((1 - r.cpuOffWarmMicros / r.cpuOnWarmMicros) * 100, 1)} %`);
   row('  pipeline while ingesting: versions anchored per second (full windows)', n(r.pipelinePerSecond));
   row('  pipeline capacity: a backlog drained (versions/s, full windows)', n(r.drainPerSecond));
   row('  commit → anchored latency p50 / p99 (ms)', `${n(r.latencyP50)} / ${n(r.latencyP99)}`);
