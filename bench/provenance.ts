@@ -243,31 +243,33 @@ async function verifyLatency(url: string): Promise<{ p50: number; p99: number }>
  * time until the last full window was anchored, so the last partial window's timer does not count);
  * gas per version of full windows.
  */
-async function pipelineFigures(dataDir: string, databaseUrl: string | undefined, since?: number, until = Number.MAX_SAFE_INTEGER) {
+async function pipelineFigures(dataDir: string, databaseUrl: string | undefined, since?: number, until?: number) {
   const db = await openDatabase({ DATA_DIR: dataDir, DATABASE_URL: databaseUrl, DATABASE_POOL_SIZE: 2 });
   const start = since ?? Number((await db.query<{ ms: string }>('SELECT extract(epoch FROM min(created_at)) * 1000 AS ms FROM provenance_leaf_run')).rows[0].ms);
+  // Bounds in ms since the epoch ($1, $2; no upper bound when $2 is NULL): versions committed, and
+  // windows whose leaves were recorded, within them.
+  const bounds = [Math.floor(start), until === undefined ? null : Math.floor(until)];
+  const windowWithin = `(SELECT created_at FROM provenance_leaf_run WHERE first_leaf <= w.first_leaf ORDER BY first_leaf DESC LIMIT 1) >= to_timestamp($1 / 1000.0)
+        AND ($2::int8 IS NULL OR w.last_leaf <= (SELECT coalesce(max(first_leaf + leaf_count - 1), 0) FROM provenance_leaf_run WHERE created_at < to_timestamp($2 / 1000.0)))`;
   const { rows } = await db.query<{ ms: number }>(
     `SELECT extract(epoch FROM w.anchored_at) * 1000 - u.committed AS ms
        FROM provenance_leaf_run r CROSS JOIN LATERAL unnest(r.committed_ms) WITH ORDINALITY AS u(committed, i)
        JOIN provenance_window w ON int8range(w.first_leaf, w.last_leaf, '[]') @> (r.first_leaf + u.i - 1)
-      WHERE u.committed >= $1 AND u.committed < $2`,
-    [Math.floor(start), Math.floor(until)],
+      WHERE u.committed >= $1 AND ($2::int8 IS NULL OR u.committed < $2)`,
+    bounds,
   );
   const { rows: full } = await db.query<{ tx_hash: string; n: string; anchored_ms: string }>(
     `SELECT w.tx_hash, w.last_leaf - w.first_leaf + 1 AS n, extract(epoch FROM w.anchored_at) * 1000 AS anchored_ms FROM provenance_window w
-      WHERE w.status = 'anchored' AND w.last_leaf - w.first_leaf + 1 = 1000
-        AND (SELECT created_at FROM provenance_leaf_run WHERE first_leaf <= w.first_leaf ORDER BY first_leaf DESC LIMIT 1) >= to_timestamp($1)
-        AND w.last_leaf <= (SELECT coalesce(max(first_leaf + leaf_count - 1), 0) FROM provenance_leaf_run WHERE created_at < to_timestamp($2))`,
-    [start / 1000, Math.min(until, 8.64e15) / 1000],
+      WHERE w.status = 'anchored' AND w.last_leaf - w.first_leaf + 1 = 1000 AND ${windowWithin}`,
+    bounds,
   );
   // Windows share anchor transactions (anchorMany): gas per version is a transaction's gas over the
   // versions of all its windows, taken from transactions that hold full windows only.
   const { rows: txs } = await db.query<{ tx_hash: string; windows: string; versions: string }>(
     `SELECT tx_hash, count(*) AS windows, sum(last_leaf - first_leaf + 1) AS versions FROM provenance_window w
-      WHERE status = 'anchored' AND (SELECT created_at FROM provenance_leaf_run WHERE first_leaf <= w.first_leaf ORDER BY first_leaf DESC LIMIT 1) >= to_timestamp($1)
-        AND w.last_leaf <= (SELECT coalesce(max(first_leaf + leaf_count - 1), 0) FROM provenance_leaf_run WHERE created_at < to_timestamp($2))
+      WHERE status = 'anchored' AND ${windowWithin}
       GROUP BY tx_hash HAVING bool_and(last_leaf - first_leaf + 1 = 1000) ORDER BY min(window_id)`,
-    [start / 1000, Math.min(until, 8.64e15) / 1000],
+    bounds,
   );
   await db.close();
   const ledger = await openEmbeddedLedgerReadOnly(dataDir);
@@ -322,34 +324,34 @@ async function serverRun(backend: 'pglite' | 'postgres', onFirst: boolean): Prom
   let child: ChildServer | undefined;
   // Two rounds per server: the first is a freshly started one's (its JIT compiler still at work on
   // the code it runs), the second the same server warm, as one running for hours would be.
+  // `settled` waits for whatever the server still does for a round's readings.
+  const rounds = async (server: ChildServer, settled: () => Promise<unknown>) => {
+    const measured: Array<{ ingested: { perSecond: number; startedAt: number }; cpu: number | undefined }> = [];
+    for (let round = 0; round < 2; round++) {
+      const before = cpuSeconds(server.process.pid!, backend === 'postgres');
+      const ingested = await ingest(server.url);
+      await settled();
+      measured.push({ ingested, cpu: cpuUsed(before, server, backend) });
+    }
+    return measured;
+  };
   const measureOff = async () => {
     child = await startChildServer(env(0, 'off'));
     await setup(child.url);
-    const rounds: Array<{ ingested: { perSecond: number; startedAt: number }; cpu: number | undefined }> = [];
-    for (let round = 0; round < 2; round++) {
-      const before = cpuSeconds(child.process.pid!, backend === 'postgres');
-      const ingested = await ingest(child.url);
-      rounds.push({ ingested, cpu: cpuUsed(before, child, backend) });
-    }
+    const measured = await rounds(child, async () => {});
     await child.kill('SIGTERM');
-    return rounds;
+    return measured;
   };
   const measureOn = async () => {
-    child = await startChildServer(env(1, 'on'));
-    await setup(child.url);
-    await anchoredAt(child.url, await lastObservation(child.url));
-    const rounds: Array<{ ingested: { perSecond: number; startedAt: number }; cpu: number | undefined }> = [];
-    for (let round = 0; round < 2; round++) {
-      const before = cpuSeconds(child.process.pid!, backend === 'postgres');
-      const ingested = await ingest(child.url);
-      await anchoredAt(child.url, await lastObservation(child.url), 1_000);
-      // Everything provenance does for these readings is done once the last one is anchored.
-      rounds.push({ ingested, cpu: cpuUsed(before, child, backend) });
-    }
-    const verify = await verifyLatency(child.url);
-    await child.kill('SIGTERM');
-    const figures = await pipelineFigures(dirs[1], databases[1]?.url, rounds[0]!.ingested.startedAt, rounds[1]!.ingested.startedAt);
-    return { rounds, verify, figures };
+    const server = (child = await startChildServer(env(1, 'on')));
+    await setup(server.url);
+    await anchoredAt(server.url, await lastObservation(server.url));
+    // Everything provenance does for a round's readings is done once the last one is anchored.
+    const measured = await rounds(server, async () => anchoredAt(server.url, await lastObservation(server.url), 1_000));
+    const verify = await verifyLatency(server.url);
+    await server.kill('SIGTERM');
+    const figures = await pipelineFigures(dirs[1], databases[1]?.url, measured[0]!.ingested.startedAt, measured[1]!.ingested.startedAt);
+    return { rounds: measured, verify, figures };
   };
   try {
     // Which of the two goes first alternates from run to run: on a shared host whose speed drifts
