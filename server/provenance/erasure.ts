@@ -68,7 +68,7 @@ export async function erasePatient(deps: ErasureDeps, patientId: string): Promis
       await tx.query('DELETE FROM resource_version WHERE rid = ANY($1::int8[])', [allRids]);
       await tx.query('DELETE FROM resource WHERE rid = ANY($1::int8[])', [allRids]);
       const anchoredLeaves = await stripLeaves(tx, allRids, subject);
-      await tx.query('UPDATE provenance_bundle SET subject = NULL WHERE subject = $1', [subject]);
+      await tx.query('UPDATE provenance_window_bundle SET subjects = array_replace(subjects, $1, NULL) WHERE subjects @> ARRAY[$1::text]', [subject]);
       await tx.query('DELETE FROM provenance_ingest_source WHERE source_id = ANY($1::text[])', [sources.ids]);
       const resources: Record<string, number> = {};
       for (const r of unique) resources[r.type] = (resources[r.type] ?? 0) + 1;
@@ -90,7 +90,7 @@ export async function erasePatient(deps: ErasureDeps, patientId: string): Promis
  */
 function subjectRuns(subject: string): string {
   return `SELECT r.* FROM (
-         SELECT w.first_leaf, w.last_leaf FROM provenance_bundle b JOIN provenance_window w ON w.window_id = b.window_id WHERE b.subject = ${subject}
+         SELECT w.first_leaf, w.last_leaf FROM provenance_window_bundle b JOIN provenance_window w ON w.window_id = b.window_id WHERE b.subjects @> ARRAY[${subject}::text]
          UNION ALL SELECT first_leaf, last_leaf FROM provenance_window WHERE status = 'open'
          UNION ALL SELECT coalesce(max(last_leaf), 0) + 1, NULL::int8 FROM provenance_window) AS span
        JOIN provenance_leaf_run r ON ${runsOverlapping('span.first_leaf', 'span.last_leaf')}

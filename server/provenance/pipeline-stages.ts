@@ -145,12 +145,19 @@ async function recordAnchor(deps: StageDeps, window: WindowRow, receipt: AnchorR
   // are not indexed: searches derive them from the window's leaves (window-target-rows.ts), which
   // need the window to know its Provenance.
   const operations: WriteOperation[] = resource && (resource.target as unknown[]).length > 0 ? [{ action: 'update', method: 'PUT', type: 'Provenance', id: resource.id as string, resource, unindexed: ['target'] }] : [];
-  const written = await deps.db.transaction(async (tx) => {
-    if (!(await saveAnchored(tx, window.windowId, receipt))) return [];
-    if (operations.length === 0) return [];
-    const results = await deps.repository.writeInTransaction(tx, operations);
-    await tx.query('UPDATE provenance_window SET provenance_rid = $2 WHERE window_id = $1', [window.windowId, results[0].rid]);
-    return results;
-  });
+  // The Provenance first, so that the window row is updated once, rid and all (each update of it
+  // is a new entry in all of its indexes). A window found already anchored rolls the write back.
+  const written = await deps.db
+    .transaction(async (tx) => {
+      const results = operations.length > 0 ? await deps.repository.writeInTransaction(tx, operations) : [];
+      if (!(await saveAnchored(tx, window.windowId, receipt, results[0]?.rid))) throw new AlreadyAnchored();
+      return results;
+    })
+    .catch((error: unknown) => {
+      if (error instanceof AlreadyAnchored) return [];
+      throw error;
+    });
   deps.repository.committed(written);
 }
+
+class AlreadyAnchored extends Error {}

@@ -182,10 +182,13 @@ export async function saveBuilt(db: Database, window: WindowRow, built: Pick<Anc
       [window.windowId, Buffer.from(built.root.slice(2), 'hex'), built.manifestCid],
     );
     if (rowCount === 0 || built.bundles.length === 0) return;
-    await tx.query(
-      `INSERT INTO provenance_bundle (window_id, cid, subject) SELECT $1, c, s FROM unnest($2::text[], $3::text[]) AS u(c, s) ON CONFLICT DO NOTHING`,
-      [window.windowId, built.bundles.map((b) => b.cid), built.bundles.map((b) => b.subject)],
-    );
+    const cids = new Array<string>(built.bundles.length);
+    const subjects = new Array<string>(built.bundles.length);
+    for (let i = 0; i < built.bundles.length; i++) {
+      cids[i] = built.bundles[i]!.cid;
+      subjects[i] = built.bundles[i]!.subject;
+    }
+    await tx.query('INSERT INTO provenance_window_bundle (window_id, cids, subjects) VALUES ($1, $2::text[], $3::text[]) ON CONFLICT DO NOTHING', [window.windowId, cids, subjects]);
   });
 }
 
@@ -198,12 +201,13 @@ export async function lastAnchoredBlock(db: Queryable, chainId: number, contract
   return rows[0]?.block === null || rows[0]?.block === undefined ? undefined : Number(rows[0].block);
 }
 
-export async function saveAnchored(db: Queryable, windowId: number, record: AnchorRecord): Promise<boolean> {
+/** Records a built window anchored, with the rid of its Provenance when it has one; false when it was not built (already anchored). */
+export async function saveAnchored(db: Queryable, windowId: number, record: AnchorRecord, provenanceRid?: number): Promise<boolean> {
   const { rowCount } = await db.query(
     `UPDATE provenance_window SET status = 'anchored', chain_id = $2, contract = $3, tx_hash = $4, block_number = $5,
-            block_time = to_timestamp($6), anchored_at = now()
+            block_time = to_timestamp($6), anchored_at = now(), provenance_rid = coalesce($7::int8, provenance_rid)
       WHERE window_id = $1 AND status = 'built'`,
-    [windowId, record.chainId, record.contract, record.txHash, record.blockNumber, record.blockTime],
+    [windowId, record.chainId, record.contract, record.txHash, record.blockNumber, record.blockTime, provenanceRid ?? null],
   );
   return rowCount > 0;
 }

@@ -1,12 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Database } from '../../server/store/database.ts';
-import { listMigrations, migrate } from '../../server/store/migrate.ts';
-import { PgliteDatabase } from '../../server/store/pglite-database.ts';
-import { PostgresDatabase } from '../../server/store/postgres-database.ts';
-import { createTestDatabase, postgresAvailable } from '../helpers/postgres.ts';
-import { tempDir } from '../helpers/test-server.ts';
+import { databaseBefore } from '../helpers/database-before.ts';
+import { postgresAvailable } from '../helpers/postgres.ts';
 
 const withPostgres = await postgresAvailable();
 
@@ -31,21 +26,12 @@ describe.each([
   ['PGlite', false],
   ['PostgreSQL', true],
 ] as const)('leaf rows migrated to leaf runs (%s)', (_name, postgres) => {
-  const dataDir = tempDir('prov-leaf-migration');
-  let db: Database | undefined;
-  let database: { url: string; drop(): Promise<void> } | undefined;
-
-  afterAll(async () => {
-    await db?.close();
-    await database?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  let database: Awaited<ReturnType<typeof databaseBefore>> | undefined;
+  afterAll(() => database?.close());
 
   it.skipIf(postgres && !withPostgres)('keeps every leaf as it was', async () => {
-    database = postgres ? await createTestDatabase() : undefined;
-    db = database ? await PostgresDatabase.open(database.url, 2) : await PgliteDatabase.open(dataDir);
-    const migrations = listMigrations();
-    await migrate(db, migrations.filter((m) => m.version < 100));
+    database = await databaseBefore(100, postgres);
+    const { db } = database;
 
     // 2,503 leaves (more than two runs of 1,000), number 1,500 missing, some erased, one generated.
     const old: OldLeaf[] = [];
@@ -78,7 +64,7 @@ describe.each([
     }
     await db.query(`INSERT INTO outbox_cursor (consumer, seq) VALUES ('provenance', 2504)`);
 
-    expect(await migrate(db, migrations)).toContain('100-leaf-runs');
+    expect(await database.migrateRest()).toContain('100-leaf-runs');
 
     const { rows } = await db.query<any>('SELECT leaf_no, rid, version, salt, leaf, subject, generated, committed_at, erased FROM provenance_leaf ORDER BY leaf_no');
     const migrated = rows.map((row) => ({

@@ -279,6 +279,9 @@ describe('provenance pipeline, embedded default', () => {
     expect(await sql(`SELECT 1 FROM provenance_leaf WHERE subject = 'Patient/p2'`)).toEqual([]);
     expect(await pipeline.backends.keys.existingPatientKey('Patient/p2')).toBeUndefined();
     expect(await pipeline.backends.content.has(bundleOfP2.cid)).toBe(true);
+    // The bundle stays listed with its window, no longer as the patient's.
+    expect(await sql('SELECT subject FROM provenance_bundle WHERE cid = $1', [bundleOfP2.cid])).toEqual([{ subject: null }]);
+    expect(await sql(`SELECT 1 FROM provenance_bundle WHERE subject = 'Patient/p2'`)).toEqual([]);
 
     const erased = await server.fhir('GET', `Observation/${ids.p2[0]}/_history/1/$verify`);
     expect(parameterValue(erased.json, 'status')).toBe('erased');
