@@ -4,7 +4,7 @@ import { CID } from 'multiformats/cid';
 import { EmbeddedContentStore } from '../../server/provenance/embedded-content-store.ts';
 import { ProvenanceFailureError } from '../../server/provenance/errors.ts';
 import { importBytes } from 'ipfs-unixfs-importer';
-import { kuboV1ImporterOptions, singleBlockCid, unixfsCid } from '../../server/provenance/unixfs-cid.ts';
+import { kuboV1ImporterOptions, singleBlockCid, singleBlockCidText, unixfsCid } from '../../server/provenance/unixfs-cid.ts';
 import { withTempDir } from './tmp-dir.ts';
 import path from 'node:path';
 import { FsBlockstore } from 'blockstore-fs';
@@ -32,6 +32,20 @@ describe('EmbeddedContentStore', () => {
       expect(Buffer.from(await store.get(cid)).equals(Buffer.from(bytes))).toBe(true);
       expect(await store.has(cid)).toBe(true);
       await store.close();
+    });
+  });
+
+  it.each(KUBO_V1)('stores $name under the CID handed over with it, as the sealer thread does', async ({ bytes, cid }) => {
+    await withTempDir(async (dir) => {
+      const store = new EmbeddedContentStore(dir);
+      expect(await store.put(bytes, cid)).toBe(cid);
+      expect(Buffer.from(await store.get(cid)).equals(Buffer.from(bytes))).toBe(true);
+      await store.close();
+      // Found under the same key by a store that parses the CID.
+      const reopened = new EmbeddedContentStore(dir);
+      expect(await reopened.has(CID.parse(cid).toString())).toBe(true);
+      expect(Buffer.from(await reopened.get(cid)).equals(Buffer.from(bytes))).toBe(true);
+      await reopened.close();
     });
   });
 
@@ -95,6 +109,7 @@ describe('single-block CIDs', () => {
       const { cid } = await importBytes(bytes, { put: async (c) => c }, kuboV1ImporterOptions());
       expect(await unixfsCid(bytes), `size ${size}`).toBe(cid.toString());
       expect(singleBlockCid(bytes) !== undefined, `size ${size}`).toBe(size <= 262_144);
+      expect(singleBlockCidText(bytes), `size ${size}`).toBe(size <= 262_144 ? cid.toString() : undefined);
     }
   });
 

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -50,6 +50,33 @@ describe('envelope encryption', () => {
     // Different wrapped DEKs: a key never encrypts two different plaintexts.
     expect(a.subarray(4, 44)).not.toEqual(b.subarray(4, 44));
     expect(sealBundle(plaintext, randomBytes(32)).subarray(4, 44)).not.toEqual(a.subarray(4, 44));
+  });
+});
+
+/** RFC 5869 HKDF-Expand, written out block by block (T(i) = HMAC(PRK, T(i-1) ‖ info ‖ i)). */
+function hkdfExpand(hashName: string, prk: Buffer, info: Buffer, length: number): Buffer {
+  const blocks: Buffer[] = [];
+  let previous = Buffer.alloc(0);
+  for (let i = 1; Buffer.concat(blocks).length < length; i++) {
+    previous = createHmac(hashName, prk).update(Buffer.concat([previous, info, Buffer.from([i])])).digest();
+    blocks.push(previous);
+  }
+  return Buffer.concat(blocks).subarray(0, length);
+}
+
+describe('bundle data key derivation', () => {
+  it('is HKDF-Expand-SHA512 of the patient key over the label and the plaintext digest', () => {
+    // The expansion above against RFC 5869 test case 1 (SHA-256) first.
+    const prk = Buffer.from('077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5', 'hex');
+    expect(hkdfExpand('sha256', prk, Buffer.from('f0f1f2f3f4f5f6f7f8f9', 'hex'), 42).toString('hex')).toBe(
+      '3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865',
+    );
+    const key = randomBytes(32);
+    const sealed = sealBundle(plaintext, key);
+    const info = Buffer.concat([Buffer.from('vitalchain bundle dek v2'), createHash('sha256').update(plaintext).digest()]);
+    const okm = hkdfExpand('sha512', key, info, 44);
+    expect(unwrapKey(key, sealed.subarray(4, 44))).toEqual(okm.subarray(0, 32));
+    expect(sealed.subarray(44, 56)).toEqual(okm.subarray(32, 44));
   });
 });
 
