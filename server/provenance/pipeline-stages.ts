@@ -22,6 +22,8 @@ export interface StageDeps {
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** Hands work to another lane of the worker (AnchorWorker.wake). */
   wake(lane: 'build' | 'anchor' | 'ingest'): void;
+  /** A window was built (and its row saved): tells the anchor stage and wakes its lane. */
+  built(): void;
 }
 
 /** Leaves → windows: every full run of `leaves`, and the rest once its oldest leaf has waited `seconds`. */
@@ -67,7 +69,7 @@ export function buildStage(deps: StageDeps, concurrency = 3): WorkerStage {
             await content.put(manifest.bytes, manifest.cid);
             await saveBuilt(deps.db, window, sealed);
             deps.sealer.release(window.firstLeaf, window.lastLeaf);
-            deps.wake('anchor');
+            deps.built();
           }),
         ),
       );
@@ -95,14 +97,24 @@ const ANCHOR_BATCH = 16;
  * (a transaction whose result a crash lost can only be there or later), so a window is never
  * anchored twice. Each window's anchor and Provenance are recorded in one transaction.
  */
-export function anchorStage(deps: StageDeps, coalesceMs: number): WorkerStage {
+export function anchorStage(deps: StageDeps, coalesceMs: number): WorkerStage & { windowBuilt(): void } {
   // Per contract: the latest block known to hold one of our anchors (read once, then kept up to date).
   let since: { contract: string; block: number | undefined } | undefined;
   let waitingSince: number | undefined;
+  // Built windows as of the last look-up, plus those built here since. While a batch fills, each
+  // window built wakes this stage, and it was looked up again every time (~10 look-ups a second
+  // at 10,000 readings/s); the worker's lease makes this process the only one building, so a
+  // count is enough until the batch is full or the wait is over.
+  let builtKnown: number | undefined;
   return {
     name: 'anchor',
+    windowBuilt() {
+      if (builtKnown !== undefined) builtKnown++;
+    },
     async run() {
+      if (waitingSince !== undefined && builtKnown !== undefined && builtKnown < ANCHOR_BATCH && Date.now() - waitingSince < coalesceMs) return false;
       const windows = await windowsWithStatus(deps.db, 'built', ANCHOR_BATCH);
+      builtKnown = windows.length;
       if (windows.length === 0) {
         waitingSince = undefined;
         return false;
@@ -112,6 +124,8 @@ export function anchorStage(deps: StageDeps, coalesceMs: number): WorkerStage {
         if (Date.now() - waitingSince < coalesceMs) return false;
       }
       waitingSince = undefined;
+      // More may be built than one batch takes: the next round looks them up.
+      builtKnown = undefined;
       const ledger = await deps.backends.ledger();
       const [chainId, contract] = [await ledger.chainId(), await ledger.contractAddress()];
       if (since?.contract !== contract) since = { contract, block: await lastAnchoredBlock(deps.db, chainId, contract) };

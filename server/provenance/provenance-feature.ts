@@ -63,14 +63,27 @@ export const provenanceFeature: ServerFeature = {
     const remember = (results: CommittedWrite[]) => sealer.hold(results);
     repository.events.on('committed', remember);
     let worker: AnchorWorker;
-    const stage: StageDeps = { db, repository, backends, log, sealer, exclusive: (fn) => worker.exclusive(fn), wake: (lane) => worker.wake(lane) };
+    const stage: StageDeps = {
+      db,
+      repository,
+      backends,
+      log,
+      sealer,
+      exclusive: (fn) => worker.exclusive(fn),
+      wake: (lane) => worker.wake(lane),
+      built: () => {
+        anchor.windowBuilt();
+        worker.wake('anchor');
+      },
+    };
+    // Anchoring waits for more built windows up to a fifth of the window time (1 s at the default 5 s).
+    const anchor = anchorStage(stage, Math.min(1_000, (config.ANCHOR_WINDOW_SECONDS * 1_000) / 5));
     worker = new AnchorWorker({
       db,
       log,
       lanes: [
         { name: 'build', stages: [assignStage(stage, config.ANCHOR_WINDOW_LEAVES, config.ANCHOR_WINDOW_SECONDS), buildStage(stage)] },
-        // Anchoring waits for more built windows up to a fifth of the window time (1 s at the default 5 s).
-        { name: 'anchor', stages: [anchorStage(stage, Math.min(1_000, (config.ANCHOR_WINDOW_SECONDS * 1_000) / 5))] },
+        { name: 'anchor', stages: [anchor] },
         { name: 'ingest', stages: [ingestSourceStage({ ...stage, subjects })] },
       ],
     });
