@@ -22,6 +22,8 @@ export interface AnchorWorkerOptions {
   lanes: { name: string; stages: WorkerStage[] }[];
   /** Longest sleep when nothing is due (other processes' leaves are not announced here). */
   idleMs?: number;
+  /** Called each time the lease is taken: whatever the stages knew may have changed while another process held it. */
+  onLease?(): void;
 }
 
 const LEASE_KEY = 7_341_010;
@@ -73,6 +75,7 @@ export class AnchorWorker {
         continue;
       }
       try {
+        this.options.onLease?.();
         await Promise.all(this.options.lanes.map((lane) => this.runLane(lane.name, lane.stages)));
       } catch (err) {
         if (!this.stopped) {

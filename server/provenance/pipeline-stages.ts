@@ -22,8 +22,47 @@ export interface StageDeps {
   exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** Hands work to another lane of the worker (AnchorWorker.wake). */
   wake(lane: 'build' | 'anchor' | 'ingest'): void;
-  /** A window was built (and its row saved): tells the anchor stage and wakes its lane. */
-  built(): void;
+  /** Windows open and built, as the stages know them without looking (see WindowCount). */
+  windows: { open: WindowCount; built: WindowCount };
+}
+
+/**
+ * How many windows are in one state: as last looked up, plus what this process changed since.
+ * Each stage woke for every batch or window the one before it handed on and looked its windows
+ * up in provenance_window each time, mostly to find none or too few (~10 times a second at
+ * 10,000 readings/s, each a statement of PGlite's time on the server's thread). Only the
+ * process holding the worker's lease opens and builds windows, so a count kept here stays true
+ * until the lease is lost; undefined means look it up.
+ */
+export class WindowCount {
+  private value: number | undefined;
+  private changes = 0;
+
+  get known(): number | undefined {
+    return this.value;
+  }
+
+  /** Call before looking up; pass what it returns to lookedUp. */
+  lookingUp(): number {
+    return this.changes;
+  }
+
+  /**
+   * The count found. A change reported while the look-up ran may or may not be in it (the
+   * stages of different lanes run concurrently): the count is then unknown, and looked up again.
+   */
+  lookedUp(count: number, mark: number): void {
+    this.value = this.changes === mark ? count : undefined;
+  }
+
+  forget(): void {
+    this.value = undefined;
+  }
+
+  add(count: number): void {
+    this.changes++;
+    if (this.value !== undefined) this.value += count;
+  }
 }
 
 /** Leaves → windows: every full run of `leaves`, and the rest once its oldest leaf has waited `seconds`. */
@@ -33,6 +72,7 @@ export function assignStage(deps: StageDeps, leaves: number, seconds: number): W
     name: 'assign',
     async run() {
       const assigned = await deps.exclusive(() => assignWindows(deps.db, leaves, seconds));
+      deps.windows.open.add(assigned.opened);
       due = assigned.dueInMs === undefined ? undefined : Date.now() + assigned.dueInMs;
       return assigned.opened > 0;
     },
@@ -51,7 +91,12 @@ export function buildStage(deps: StageDeps, concurrency = 3): WorkerStage {
   return {
     name: 'build',
     async run() {
+      const { open, built } = deps.windows;
+      if (open.known === 0) return false;
+      const mark = open.lookingUp();
       const windows = await windowsWithStatus(deps.db, 'open', concurrency);
+      // Unknown until they are all built: a failure leaves them open.
+      open.forget();
       await deps.exclusive(() =>
         Promise.all(
           windows.map(async (window) => {
@@ -69,10 +114,13 @@ export function buildStage(deps: StageDeps, concurrency = 3): WorkerStage {
             await content.put(manifest.bytes, manifest.cid);
             await saveBuilt(deps.db, window, sealed);
             deps.sealer.release(window.firstLeaf, window.lastLeaf);
-            deps.built();
+            built.add(1);
+            deps.wake('anchor');
           }),
         ),
       );
+      // Fewer than asked for: none is left open.
+      if (windows.length < concurrency) open.lookedUp(0, mark);
       return windows.length > 0;
     },
   };
@@ -97,24 +145,19 @@ const ANCHOR_BATCH = 16;
  * (a transaction whose result a crash lost can only be there or later), so a window is never
  * anchored twice. Each window's anchor and Provenance are recorded in one transaction.
  */
-export function anchorStage(deps: StageDeps, coalesceMs: number): WorkerStage & { windowBuilt(): void } {
+export function anchorStage(deps: StageDeps, coalesceMs: number): WorkerStage {
   // Per contract: the latest block known to hold one of our anchors (read once, then kept up to date).
   let since: { contract: string; block: number | undefined } | undefined;
   let waitingSince: number | undefined;
-  // Built windows as of the last look-up, plus those built here since. While a batch fills, each
-  // window built wakes this stage, and it was looked up again every time (~10 look-ups a second
-  // at 10,000 readings/s); the worker's lease makes this process the only one building, so a
-  // count is enough until the batch is full or the wait is over.
-  let builtKnown: number | undefined;
+  const { built } = deps.windows;
   return {
     name: 'anchor',
-    windowBuilt() {
-      if (builtKnown !== undefined) builtKnown++;
-    },
     async run() {
-      if (waitingSince !== undefined && builtKnown !== undefined && builtKnown < ANCHOR_BATCH && Date.now() - waitingSince < coalesceMs) return false;
+      const known = built.known;
+      if (known === 0 || (known !== undefined && known < ANCHOR_BATCH && waitingSince !== undefined && Date.now() - waitingSince < coalesceMs)) return false;
+      const mark = built.lookingUp();
       const windows = await windowsWithStatus(deps.db, 'built', ANCHOR_BATCH);
-      builtKnown = windows.length;
+      built.lookedUp(windows.length, mark);
       if (windows.length === 0) {
         waitingSince = undefined;
         return false;
@@ -124,8 +167,8 @@ export function anchorStage(deps: StageDeps, coalesceMs: number): WorkerStage & 
         if (Date.now() - waitingSince < coalesceMs) return false;
       }
       waitingSince = undefined;
-      // More may be built than one batch takes: the next round looks them up.
-      builtKnown = undefined;
+      // More may be built than one batch takes, and a failure leaves them built: the next round looks.
+      built.forget();
       const ledger = await deps.backends.ledger();
       const [chainId, contract] = [await ledger.chainId(), await ledger.contractAddress()];
       if (since?.contract !== contract) since = { contract, block: await lastAnchoredBlock(deps.db, chainId, contract) };

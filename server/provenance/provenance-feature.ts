@@ -14,7 +14,7 @@ import { LeafRecorder } from './leaf-recorder.ts';
 import { ingestTargetRows } from './ingest-target-rows.ts';
 import { windowTargetRows } from './window-target-rows.ts';
 import { Sealer } from './sealer.ts';
-import { anchorStage, assignStage, buildStage, type StageDeps } from './pipeline-stages.ts';
+import { anchorStage, assignStage, buildStage, WindowCount, type StageDeps } from './pipeline-stages.ts';
 import { pipelineBacklog, type PipelineBacklog } from './pipeline-backlog.ts';
 import { proofOperation } from './proof-operation.ts';
 import { VerifiedContent } from './verified-content.ts';
@@ -71,19 +71,19 @@ export const provenanceFeature: ServerFeature = {
       sealer,
       exclusive: (fn) => worker.exclusive(fn),
       wake: (lane) => worker.wake(lane),
-      built: () => {
-        anchor.windowBuilt();
-        worker.wake('anchor');
-      },
+      windows: { open: new WindowCount(), built: new WindowCount() },
     };
-    // Anchoring waits for more built windows up to a fifth of the window time (1 s at the default 5 s).
-    const anchor = anchorStage(stage, Math.min(1_000, (config.ANCHOR_WINDOW_SECONDS * 1_000) / 5));
     worker = new AnchorWorker({
       db,
       log,
+      onLease: () => {
+        stage.windows.open.forget();
+        stage.windows.built.forget();
+      },
       lanes: [
         { name: 'build', stages: [assignStage(stage, config.ANCHOR_WINDOW_LEAVES, config.ANCHOR_WINDOW_SECONDS), buildStage(stage)] },
-        { name: 'anchor', stages: [anchor] },
+        // Anchoring waits for more built windows up to a fifth of the window time (1 s at the default 5 s).
+        { name: 'anchor', stages: [anchorStage(stage, Math.min(1_000, (config.ANCHOR_WINDOW_SECONDS * 1_000) / 5))] },
         { name: 'ingest', stages: [ingestSourceStage({ ...stage, subjects })] },
       ],
     });
