@@ -10,7 +10,7 @@ import { CID } from 'multiformats/cid';
 import { KUBO_V1_IMPORT, type ContentStore } from './content-store.ts';
 import { ProvenanceFailureError, ProvenanceUnavailableError } from './errors.ts';
 import { BlockPacks, decodeLocation, encodeLocation } from './block-packs.ts';
-import { kuboV1ImporterOptions, singleBlockCid } from './unixfs-cid.ts';
+import { kuboV1ImporterOptions, singleBlockCidText } from './unixfs-cid.ts';
 
 /**
  * The default content store: UnixFS blocks in DATA_DIR, no networking. Block bytes are appended to
@@ -54,15 +54,17 @@ export class EmbeddedContentStore implements ContentStore {
   async put(bytes: Uint8Array, known?: string): Promise<string> {
     await this.opened;
     try {
-      const knownKey = known !== undefined && bytes.length <= KUBO_V1_IMPORT.chunkSize ? packedKeyOfText(known) : undefined;
-      if (knownKey) {
-        await this.batched(knownKey, bytes);
-        return known!;
-      }
-      const single = known !== undefined && bytes.length <= KUBO_V1_IMPORT.chunkSize ? CID.parse(known) : singleBlockCid(bytes);
-      if (single) {
-        await this.batched(packedKey(single), bytes);
-        return single.toString();
+      if (bytes.length <= KUBO_V1_IMPORT.chunkSize) {
+        // One block: keyed straight from its CID text, or (a given CID in another form) parsed.
+        const text = known ?? singleBlockCidText(bytes)!;
+        const key = packedKeyOfText(text);
+        if (key) {
+          await this.batched(key, bytes);
+          return text;
+        }
+        const cid = CID.parse(text);
+        await this.batched(packedKey(cid), bytes);
+        return cid.toString();
       }
       const packed = { put: async (cid: CID, block: Uint8Array) => (await this.batched(packedKey(cid), block), cid) };
       const { cid } = await importBytes(bytes, packed, kuboV1ImporterOptions());
@@ -140,7 +142,11 @@ export class EmbeddedContentStore implements ContentStore {
 
 /** The location's key: blockstore-level's own key for the block (`/` + base32 of the multihash), marked `#`. */
 function packedKey(cid: CID): string {
-  return `#${base32upper.encode(cid.multihash.bytes)}`;
+  return multihashKey(cid.multihash.bytes);
+}
+
+function multihashKey(multihash: Uint8Array): string {
+  return `#${base32upper.encode(multihash)}`;
 }
 
 /**
@@ -159,7 +165,7 @@ function packedKeyOfText(text: string): string | undefined {
   }
   // Version 1, a one-byte codec (raw 0x55, dag-pb 0x70), then the multihash: sha2-256 of 32 bytes.
   if (bytes.length !== 36 || bytes[0] !== 0x01 || (bytes[1] !== 0x55 && bytes[1] !== 0x70) || bytes[2] !== 0x12 || bytes[3] !== 32) return undefined;
-  return `#${base32upper.encode(bytes.subarray(2))}`;
+  return multihashKey(bytes.subarray(2));
 }
 
 export function parseCid(cid: string): CID {

@@ -3,7 +3,6 @@ import { importBytes, type ImporterOptions, type WritableStorage } from 'ipfs-un
 import { base32 } from 'multiformats/bases/base32';
 import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
-import { create as createDigest } from 'multiformats/hashes/digest';
 import { fixedSize } from 'ipfs-unixfs-importer/chunker';
 import { balanced } from 'ipfs-unixfs-importer/layout';
 import { KUBO_V1_IMPORT } from './content-store.ts';
@@ -22,30 +21,37 @@ const discard: WritableStorage = { put: async (cid) => cid };
 
 const SHA2_256 = 0x12;
 
-/**
- * Up to one chunk, `ipfs add --cid-version 1 --raw-leaves` stores the bytes as a single raw block,
- * so the CID is CIDv1(raw, sha2-256(bytes)). Computing it directly skips the importer's async
- * pipeline, which costs several times the hash for the small bundles every window produces.
- */
-export function singleBlockCid(bytes: Uint8Array): CID | undefined {
-  if (bytes.length > KUBO_V1_IMPORT.chunkSize) return undefined;
-  return CID.createV1(raw.code, createDigest(SHA2_256, hash('sha256', bytes, 'buffer')));
-}
-
 /** A CIDv1 of a raw block's sha2-256 starts with these bytes: version 1, codec raw, sha2-256, 32-byte digest. */
 const RAW_SHA256_HEAD = Buffer.from([0x01, raw.code, SHA2_256, 32]);
 
 /**
- * singleBlockCid(bytes).toString(), written out: the CID's 36 bytes in multibase base32. Made as
- * a CID object (whose constructor checks and copies its parts) and then printed, the CID cost
- * more than hashing a window's bundle of ten readings (scratch: ~5 µs against ~4).
+ * Up to one chunk, `ipfs add --cid-version 1 --raw-leaves` stores the bytes as a single raw block,
+ * so the CID is CIDv1(raw, sha2-256(bytes)): its 36 bytes, written out. Computing it directly skips
+ * the importer's async pipeline, which costs several times the hash for the small bundles every
+ * window produces.
  */
-export function singleBlockCidText(bytes: Uint8Array): string | undefined {
+function singleBlockCidBytes(bytes: Uint8Array): Buffer | undefined {
   if (bytes.length > KUBO_V1_IMPORT.chunkSize) return undefined;
   const cid = Buffer.allocUnsafe(RAW_SHA256_HEAD.length + 32);
   RAW_SHA256_HEAD.copy(cid, 0);
   cid.write(hash('sha256', bytes, 'binary'), RAW_SHA256_HEAD.length, 32, 'binary');
-  return base32.encode(cid);
+  return cid;
+}
+
+/** The single-block CID as an object, for blockstore APIs. */
+export function singleBlockCid(bytes: Uint8Array): CID | undefined {
+  const cid = singleBlockCidBytes(bytes);
+  return cid && CID.decode(cid);
+}
+
+/**
+ * The single-block CID as text (multibase base32). Made as a CID object (whose constructor checks
+ * and copies its parts) and then printed, it cost more than hashing a window's bundle of ten
+ * readings (scratch: ~5 µs against ~4).
+ */
+export function singleBlockCidText(bytes: Uint8Array): string | undefined {
+  const cid = singleBlockCidBytes(bytes);
+  return cid && base32.encode(cid);
 }
 
 /** The CID `ipfs add --cid-version 1` gives these bytes, computed without storing anything. */
