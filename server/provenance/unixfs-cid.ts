@@ -1,7 +1,6 @@
 import { hash } from 'node:crypto';
 import { importBytes, type ImporterOptions, type WritableStorage } from 'ipfs-unixfs-importer';
 import { base32 } from 'multiformats/bases/base32';
-import { CID } from 'multiformats/cid';
 import * as raw from 'multiformats/codecs/raw';
 import { fixedSize } from 'ipfs-unixfs-importer/chunker';
 import { balanced } from 'ipfs-unixfs-importer/layout';
@@ -26,32 +25,18 @@ const RAW_SHA256_HEAD = Buffer.from([0x01, raw.code, SHA2_256, 32]);
 
 /**
  * Up to one chunk, `ipfs add --cid-version 1 --raw-leaves` stores the bytes as a single raw block,
- * so the CID is CIDv1(raw, sha2-256(bytes)): its 36 bytes, written out. Computing it directly skips
- * the importer's async pipeline, which costs several times the hash for the small bundles every
- * window produces.
- */
-function singleBlockCidBytes(bytes: Uint8Array): Buffer | undefined {
-  if (bytes.length > KUBO_V1_IMPORT.chunkSize) return undefined;
-  const cid = Buffer.allocUnsafe(RAW_SHA256_HEAD.length + 32);
-  RAW_SHA256_HEAD.copy(cid, 0);
-  cid.write(hash('sha256', bytes, 'binary'), RAW_SHA256_HEAD.length, 32, 'binary');
-  return cid;
-}
-
-/** The single-block CID as an object, for blockstore APIs. */
-export function singleBlockCid(bytes: Uint8Array): CID | undefined {
-  const cid = singleBlockCidBytes(bytes);
-  return cid && CID.decode(cid);
-}
-
-/**
- * The single-block CID as text (multibase base32). Made as a CID object (whose constructor checks
+ * so the CID is CIDv1(raw, sha2-256(bytes)): its 36 bytes, written out and printed as multibase
+ * base32. Computing it directly skips the importer's async pipeline, which costs several times the
+ * hash for the small bundles every window produces; made as a CID object (whose constructor checks
  * and copies its parts) and then printed, it cost more than hashing a window's bundle of ten
  * readings (scratch: ~5 µs against ~4).
  */
 export function singleBlockCidText(bytes: Uint8Array): string | undefined {
-  const cid = singleBlockCidBytes(bytes);
-  return cid && base32.encode(cid);
+  if (bytes.length > KUBO_V1_IMPORT.chunkSize) return undefined;
+  const cid = Buffer.allocUnsafe(RAW_SHA256_HEAD.length + 32);
+  RAW_SHA256_HEAD.copy(cid, 0);
+  cid.write(hash('sha256', bytes, 'binary'), RAW_SHA256_HEAD.length, 32, 'binary');
+  return base32.encode(cid);
 }
 
 /** The CID `ipfs add --cid-version 1` gives these bytes, computed without storing anything. */
