@@ -33,21 +33,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { gunzipSync } from 'node:zlib';
 import { BrowserProvider, ContractFactory, Interface, Wallet, type Eip1193Provider } from 'ethers';
 import ganache from 'ganache';
 import { anchorArtifact } from '../contracts/artifact.ts';
-import { parseJson, stringifyJson } from '../server/fhir/json/index.ts';
-import { buildAnchorWindow, type ContentVersion } from '../server/provenance/anchor-window.ts';
+import { buildAnchorWindow } from '../server/provenance/anchor-window.ts';
 import { EmbeddedContentStore } from '../server/provenance/embedded-content-store.ts';
 import { openEmbeddedLedgerReadOnly } from '../server/provenance/embedded-ledger.ts';
 import { FileKeyStore } from '../server/provenance/file-key-store.ts';
 import { leafHash, newSalt } from '../server/provenance/leaf.ts';
 import { openDatabase } from '../server/store/open-database.ts';
 import { startChildServer, type ChildServer } from '../test/helpers/child-server.ts';
-import { freshDatabase, median, percentile, REPO, writeResults } from './support/bench-server.ts';
+import { freshDatabase, median, percentile, writeResults } from './support/bench-server.ts';
 import { cpuSeconds } from './support/process-cpu.ts';
 import { devicesBundle, readings } from './support/ble-readings.ts';
+import { syntheaObservations } from './support/synthea-observations.ts';
 
 const { values } = parseArgs({
   options: {
@@ -68,26 +67,8 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 
 // ---------------------------------------------------------------- 1. primitives
 
-async function syntheaVersions(count: number): Promise<ContentVersion[]> {
-  const dir = path.resolve(REPO, '..', 'shared', 'synthea');
-  const perPatient: ContentVersion[][] = [];
-  for (const file of fs.readdirSync(dir).filter((f) => !f.startsWith('0-') && f.endsWith('.json.gz')).sort().slice(0, 40)) {
-    const bundle = parseJson(gunzipSync(fs.readFileSync(path.join(dir, file))).toString('utf8')) as { entry: { resource: Record<string, unknown> }[] };
-    const patient = bundle.entry.find((e) => e.resource.resourceType === 'Patient')!.resource.id as string;
-    perPatient.push(
-      bundle.entry
-        .filter((e) => e.resource.resourceType === 'Observation')
-        .map(({ resource }) => ({ type: 'Observation', id: resource.id as string, version: '1', bytes: Buffer.from(stringifyJson({ ...resource, meta: { versionId: '1', lastUpdated: '2024-01-01T00:00:00.000Z' } })), salt: newSalt(), patient: `Patient/${patient}` })),
-    );
-  }
-  const out: ContentVersion[] = [];
-  // Interleaved across patients, as device ingest for a ward would arrive.
-  for (let i = 0; out.length < count; i++) for (const list of perPatient) if (i < list.length && out.length < count) out.push(list[i]);
-  return out;
-}
-
 async function primitives(): Promise<{ pipeline: number; baseline: number; meanBytes: number }> {
-  const versions = await syntheaVersions(10_000);
+  const versions = syntheaObservations(10_000, 40);
   const windows = Array.from({ length: 10 }, (_, w) => versions.slice(w * 1000, (w + 1) * 1000));
   const samples = { pipeline: [] as number[], baseline: [] as number[] };
   for (let run = -1; run < runs; run++) {
