@@ -15,8 +15,9 @@
  *
  * Why: in bench:provenance the sealer is the largest single share of provenance's extra CPU, and
  * there single runs of the whole server vary by ten points and more on a shared host. Alone, one
- * thread on an otherwise idle process, its figure repeats within a few per cent, so a change to
- * it can be measured here first.
+ * thread on an otherwise idle process, its runs stay within about ±5 % of each other, so a change
+ * to it can be measured here first. The host still drifts between invocations: compare a change
+ * in invocations alternated with the code before it, by the ratio.
  */
 import { createCipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
