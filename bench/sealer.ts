@@ -7,9 +7,9 @@
  *
  * Per run, `--versions` versions of 20,000 Synthea Observations from `--patients` patients,
  * interleaved (a 1,000-leaf window then holds ~10 of each patient's, as in bench:provenance's
- * device load), taken again and again under new row ids: handed over
- * in commits of 2,500 (hold), hashed in consumer batches of 1,250 and numbered, then sealed in
- * 1,000-leaf windows (tree, per-patient bundles under their keys, CIDs, manifest) and released.
+ * device load), taken again and again under new row ids: handed over in commits of 2,500 (hold),
+ * hashed in consumer batches of 1,250 and numbered, then sealed in 1,000-leaf windows (tree,
+ * per-patient bundles under their keys, CIDs, manifest) and released.
  * The thread's CPU comes from /proc (Linux), so the main thread's part — the server's, not the
  * sealer's — is left out. A first run warms the JIT compiler up and is not counted.
  *
