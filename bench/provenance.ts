@@ -27,7 +27,7 @@
  *    drains a backlog (its capacity).
  * Prints a table of medians and writes bench/results/provenance.json.
  */
-import { createCipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -46,6 +46,7 @@ import { startChildServer, type ChildServer } from '../test/helpers/child-server
 import { freshDatabase, median, percentile, writeResults } from './support/bench-server.ts';
 import { cpuSeconds } from './support/process-cpu.ts';
 import { devicesBundle, readings } from './support/ble-readings.ts';
+import { rawSealMs } from './support/raw-seal-baseline.ts';
 import { syntheaObservations } from './support/synthea-observations.ts';
 
 const { values } = parseArgs({
@@ -85,17 +86,7 @@ async function primitives(): Promise<{ pipeline: number; baseline: number; meanB
     await keys.close();
     await content.close();
     fs.rmSync(dir, { recursive: true, force: true });
-    const key = randomBytes(32);
-    started = performance.now();
-    for (const window of windows) {
-      const cipher = createCipheriv('aes-256-gcm', key, randomBytes(12));
-      for (const v of window) {
-        leafHash(v.salt, v.bytes);
-        cipher.update(v.bytes);
-      }
-      cipher.final();
-    }
-    const baselineMs = performance.now() - started;
+    const baselineMs = rawSealMs(windows);
     if (run >= 0) {
       samples.pipeline.push((versions.length / pipelineMs) * 1000);
       samples.baseline.push((versions.length / baselineMs) * 1000);

@@ -19,16 +19,16 @@
  * to it can be measured here first. The host still drifts between invocations: compare a change
  * in invocations alternated with the code before it, by the ratio.
  */
-import { createCipheriv, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { searchParameters } from '../server/fhir/search/definitions/search-parameters.ts';
 import { KeySubjects } from '../server/provenance/key-subject.ts';
-import { leafHash } from '../server/provenance/leaf.ts';
 import { Sealer } from '../server/provenance/sealer.ts';
 import type { CommittedWrite } from '../server/store/repository.ts';
 import { median, writeResults } from './support/bench-server.ts';
+import { threadCpuSecondsAtNice } from './support/process-cpu.ts';
+import { rawSealMs } from './support/raw-seal-baseline.ts';
 import { syntheaObservations } from './support/synthea-observations.ts';
 
 const { values } = parseArgs({
@@ -57,25 +57,17 @@ const resources = versions.map((v) => ({ ...(JSON.parse(v.bytes.toString('utf8')
 const texts = resources.map((resource) => JSON.stringify(resource));
 const bytes = texts.map((text) => Buffer.from(text));
 const meanBytes = Math.round(bytes.reduce((n, b) => n + b.length, 0) / bytes.length);
-
-/** CPU seconds of the threads running at NICE: the sealer's (0 before it starts). Undefined without /proc. */
-function sealerCpu(): number | undefined {
-  try {
-    let total = 0;
-    for (const tid of fs.readdirSync('/proc/self/task')) {
-      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[16]) === NICE) total += (Number(fields[11]) + Number(fields[12])) / 100;
-    }
-    return total;
-  } catch {
-    return undefined;
-  }
-}
+/** A run's versions as the baseline takes them, window by window. */
+const baselineWindows = Array.from({ length: count / WINDOW }, (_, w) =>
+  Array.from({ length: WINDOW }, (_, j) => {
+    const at = (w * WINDOW + j) % versions.length;
+    return { salt: versions[at]!.salt, bytes: bytes[at]! };
+  }),
+);
 
 /** One run: every version through hold → hash → numbered → seal → release; rids and leaf numbers continue from `offset`. */
 async function sealerRun(sealer: Sealer, offset: number): Promise<number | undefined> {
-  const before = sealerCpu();
+  const before = threadCpuSecondsAtNice(NICE);
   let nextLeaf = offset;
   for (let c = 0; c < count; c += COMMIT) {
     const commit: CommittedWrite[] = [];
@@ -100,27 +92,12 @@ async function sealerRun(sealer: Sealer, offset: number): Promise<number | undef
       sealer.release(nextLeaf, last);
     }
   }
-  const after = sealerCpu();
+  const after = threadCpuSecondsAtNice(NICE);
   return before === undefined || after === undefined ? undefined : ((after - before) * 1e6) / count;
 }
 
 function fail(message: string): never {
   throw new Error(message);
-}
-
-/** Salted SHA-256 and one AES-256-GCM pass per window over the same bytes: µs per version. */
-function baseline(): number {
-  const started = performance.now();
-  for (let w = 0; w < count; w += WINDOW) {
-    const cipher = createCipheriv('aes-256-gcm', randomBytes(32), randomBytes(12));
-    for (let i = w; i < w + WINDOW; i++) {
-      const at = i % versions.length;
-      leafHash(versions[at]!.salt, bytes[at]!);
-      cipher.update(bytes[at]!);
-    }
-    cipher.final();
-  }
-  return ((performance.now() - started) * 1000) / count;
 }
 
 const sealer = new Sealer(new KeySubjects(searchParameters(), 'http://localhost/fhir'), NICE);
@@ -129,7 +106,7 @@ for (let run = -1; run < runs; run++) {
   const micros = await sealerRun(sealer, (run + 1) * count);
   if (micros === undefined) throw new Error('bench:sealer reads thread CPU from /proc (Linux only)');
   if (micros === 0) throw new Error(`no thread at niceness ${NICE} used CPU: the sealer thread's priority could not be set, so /proc cannot tell it apart`);
-  const floor = baseline();
+  const floor = (rawSealMs(baselineWindows) * 1000) / count;
   if (run < 0) continue;
   samples.sealer.push(micros);
   samples.baseline.push(floor);

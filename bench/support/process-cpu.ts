@@ -21,11 +21,33 @@ export function cpuSeconds(pid: number, withPostgres: boolean): number | undefin
   return total;
 }
 
-function readStat(pid: number): { comm: string; cpu: number } | undefined {
+/**
+ * CPU seconds used so far by the threads of this process that run at niceness `nice` (0 while
+ * there are none yet): how a benchmark tells a thread that lowered its own priority from the rest.
+ * Undefined where there is no /proc.
+ */
+export function threadCpuSecondsAtNice(nice: number): number | undefined {
+  let tids: string[];
   try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    tids = fs.readdirSync('/proc/self/task');
+  } catch {
+    return undefined;
+  }
+  let total = 0;
+  for (const tid of tids) {
+    const stat = readStat(`self/task/${tid}`);
+    if (stat?.nice === nice) total += stat.cpu;
+  }
+  return total;
+}
+
+/** Fields of /proc/<path>/stat; `path` is a pid, or a thread as `self/task/<tid>`. */
+function readStat(path: number | string): { comm: string; cpu: number; nice: number } | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${path}/stat`, 'utf8');
+    // Fields after the command, which may itself hold spaces and parentheses (proc(5), from state on).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpu: (Number(fields[11]) + Number(fields[12])) / TICKS };
+    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), cpu: (Number(fields[11]) + Number(fields[12])) / TICKS, nice: Number(fields[16]) };
   } catch {
     return undefined;
   }
