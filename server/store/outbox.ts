@@ -2,6 +2,7 @@ import type { Logger } from '../log.ts';
 import type { Database } from './database.ts';
 import type { CommittedWrite, Repository } from './repository.ts';
 import { isoInstantSql } from './iso-instant-sql.ts';
+import { OutboxLocalFeed } from './outbox-local-feed.ts';
 
 export interface OutboxEvent {
   seq: number;
@@ -138,20 +139,20 @@ export class Outbox {
    * → ~2.2 µs of CPU (scratch measurements, 100,000 events in 2,000-event reads). The provenance
    * consumer reads every committed version.
    */
-  async read(after: number, limit: number): Promise<OutboxEvent[]> {
+  async read(after: number, limit: number, upTo?: number): Promise<OutboxEvent[]> {
     const { rows } = await this.db.query<JoinedEvents>(
       `SELECT count(*) AS count,
               string_agg(concat_ws(',', seq, commit_id, rid, type, id, version, action, ${isoInstantSql('last_updated')}), ',' ORDER BY seq) AS fields
-         FROM (SELECT * FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2) AS o`,
-      [after, limit],
+         FROM (SELECT * FROM outbox WHERE seq > $1${upTo === undefined ? '' : ' AND seq <= $3'} ORDER BY seq LIMIT $2) AS o`,
+      upTo === undefined ? [after, limit] : [after, limit, upTo],
     );
-    return eventsFromJoined(rows[0]) ?? this.readRows(after, limit);
+    return eventsFromJoined(rows[0]) ?? this.readRows(after, limit, upTo);
   }
 
-  private async readRows(after: number, limit: number): Promise<OutboxEvent[]> {
+  private async readRows(after: number, limit: number, upTo?: number): Promise<OutboxEvent[]> {
     const { rows } = await this.db.query<any>(
-      `SELECT seq, commit_id, rid, type, id, version, action, ${isoLastUpdated('last_updated')} FROM outbox WHERE seq > $1 ORDER BY seq LIMIT $2`,
-      [after, limit],
+      `SELECT seq, commit_id, rid, type, id, version, action, ${isoLastUpdated('last_updated')} FROM outbox WHERE seq > $1${upTo === undefined ? '' : ' AND seq <= $3'} ORDER BY seq LIMIT $2`,
+      upTo === undefined ? [after, limit] : [after, limit, upTo],
     );
     return toEvents(rows);
   }
@@ -159,6 +160,20 @@ export class Outbox {
   private async readBatch(after: number, limit: number): Promise<{ events: OutboxEvent[]; through: number }> {
     const events = await this.read(after, limit);
     return { events, through: events.length > 0 ? events[events.length - 1].seq : after };
+  }
+
+  /**
+   * The next batch, from this process's own commits where they continue the consumer's position
+   * (outbox-local-feed.ts), else from the table: up to the first event held in memory when there
+   * is one, all of whose positions are settled, so a read that finds fewer than it asked for has
+   * passed them all.
+   */
+  private async nextBatch(feed: OutboxLocalFeed, after: number, limit: number): Promise<{ events: OutboxEvent[]; through: number }> {
+    const local = feed.take(after, limit);
+    if (local === undefined) return this.readBatch(after, limit);
+    if ('events' in local) return local;
+    const events = await this.read(after, limit, local.before - 1);
+    return { events, through: events.length < limit ? local.before - 1 : events[events.length - 1]!.seq };
   }
 
   /**
@@ -193,12 +208,19 @@ export class Outbox {
     let wake: (() => void) | undefined;
     let position = -1;
     const waiters: Array<{ target: number; resolve: () => void }> = [];
-    const onCommit = () => wake?.();
+    // Another process's commit (this one's wake it through 'committed', once its events are known here).
+    const onCommit = (payload: string) => {
+      if (payload !== this.repository.notifier) wake?.();
+    };
     // A commit of this process that holds none of the types the consumer waits for cannot change
     // what it does next: its events are passed over at the next wake (another commit, drained(),
     // the idle poll) rather than each costing a read and a cursor write. On PGlite those statements
     // ran in the one database thread after every commit, ahead of the next request's.
+    // Consumers that read every event take this process's own from memory; those waiting for some
+    // types (options.only) look them up in the table.
+    const feed = options.only ? undefined : new OutboxLocalFeed();
     const onLocalCommit = (results: readonly CommittedWrite[]) => {
+      feed?.add(results);
       const types = options.only?.();
       if (types && !results.some((result) => types.includes(result.type))) return;
       wake?.();
@@ -238,7 +260,11 @@ export class Outbox {
           // Another process may take the consumer over if our session (and so the lease) is lost.
           while (!stopped && lease.isHeld()) {
             const types = resumed ? undefined : options.only?.();
-            const { events, through } = types ? await this.readFirstOf(position, types) : await this.readBatch(position, batchSize);
+            const { events, through } = types
+              ? await this.readFirstOf(position, types)
+              : feed && !resumed
+                ? await this.nextBatch(feed, position, batchSize)
+                : await this.readBatch(position, batchSize);
             if (through <= position) {
               settleWaiters();
               await sleep(idleMs);

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
 import { extractIndexRows, type QuantityCanonicalizer } from '../fhir/search/index/extract-index.ts';
 import type { IndexRows } from '../fhir/search/index/index-rows.ts';
 import type { SearchParameterRegistry } from '../fhir/search/definitions/search-parameters.ts';
@@ -52,6 +53,12 @@ export interface CommittedWrite {
   action: WriteAction | 'none';
   /** The resource did not exist (or was deleted) before this write. */
   created: boolean;
+  /**
+   * The outbox event's position and its commit's first position, once the outbox was written and
+   * told them (outbox-local-feed.ts); undefined for action 'none'.
+   */
+  seq?: number;
+  commitId?: number;
 }
 
 interface CurrentRow {
@@ -84,6 +91,25 @@ const OUTBOX_IN_WRITE_STATEMENT = 32;
 
 function outboxEvents(results: CommittedWrite[]): CommittedWrite[] {
   return results.filter(wroteVersion);
+}
+
+/** What the outbox INSERT's RETURNING seq rows sum up to: the range a commit's events were given. */
+const SEQ_RANGE = 'min(seq) AS first, max(seq) AS last, count(*) AS count';
+
+/**
+ * Each event's position from its commit's range: the positions are drawn in event order under the
+ * commit-order lock (outboxInsert), so event k got first + k. Left undefined if the range is not
+ * one unbroken run of exactly these events; a consumer then reads them from the table.
+ */
+function numberEvents(events: CommittedWrite[], range: Record<string, unknown> | undefined): void {
+  if (!range) return;
+  const first = Number(range.first);
+  const count = Number(range.count);
+  if (count !== events.length || Number(range.last) - first + 1 !== count) return;
+  for (let k = 0; k < events.length; k++) {
+    events[k]!.seq = first + k;
+    events[k]!.commitId = first;
+  }
 }
 
 /** Module functions and loops, here and in the write path below, not callbacks made per write (server/ingest/README.md, "Optimized code"). */
@@ -120,6 +146,11 @@ const COMMIT_ORDER_LOCK = 7_341_002;
 export class Repository {
   /** Emits 'committed' (with the CommittedWrite[]) after every commit that wrote outbox events: wakes local consumers. */
   readonly events = new EventEmitter();
+  /**
+   * The payload of this process's outbox NOTIFYs: its consumers, woken by its own commits through
+   * 'committed' (after the events are known here), pass over them, and other processes' wake them.
+   */
+  readonly notifier = randomUUID();
 
   constructor(
     readonly db: Database,
@@ -296,8 +327,9 @@ export class Repository {
     // the commit-order lock would then be held while its thousands of index rows go in.
     const events = outbox ? outboxEvents(results) : [];
     const together = events.length > 0 && events.length < OUTBOX_IN_WRITE_STATEMENT;
-    if (together) statement.add((firstParam) => this.outboxInsert(tx, firstParam, events));
-    await statement.run();
+    if (together) statement.addSummarized((firstParam) => this.outboxInsert(tx, firstParam, events), SEQ_RANGE);
+    const range = await statement.run();
+    if (together) numberEvents(events, range);
     if (outbox && !together) await this.appendOutbox(tx, results);
     return results;
   }
@@ -316,10 +348,16 @@ export class Repository {
         outboxRows[i] = [rows[i]!.seq, rows[0]!.seq, e.rid, e.type, e.id, e.version, e.action, msOf(e.lastUpdated)];
       }
       await insertRows(tx, 'outbox', OUTBOX_COLUMNS, new BulkRows(outboxRows));
+      for (let i = 0; i < events.length; i++) {
+        events[i]!.seq = Number(rows[i]!.seq);
+        events[i]!.commitId = Number(rows[0]!.seq);
+      }
       return;
     }
     const { sql, params } = this.outboxInsert(tx, 1, events);
-    await tx.query(sql, params, statementName(sql));
+    const numbered = `WITH returned AS (${sql}) SELECT ${SEQ_RANGE} FROM returned`;
+    const { rows } = await tx.query<Record<string, unknown>>(numbered, params, statementName(numbered));
+    numberEvents(events, rows[0]);
   }
 
   /**
@@ -327,7 +365,7 @@ export class Repository {
    * commit-order lock, and with the NOTIFY that wakes other processes' consumers (it was four
    * round trips). The numbers are drawn after the lock is held: each row of the cross join needs
    * the lock's row first, and a cross join of generate_series emits its rows, hence draws its
-   * numbers, in ordinal order.
+   * numbers, in ordinal order. It returns the numbers (summed up by the caller as a range).
    */
   private outboxInsert(tx: Queryable, firstParam: number, events: CommittedWrite[]): { sql: string; params: unknown[] } {
     const msOf = isoMillis();
@@ -338,13 +376,14 @@ export class Repository {
     }
     const rows = new BulkRows(eventRows);
     const locked = this.db.kind === 'postgres';
-    const count = firstParam + (locked ? 1 : 0);
+    const count = firstParam + (locked ? 2 : 0);
     const source = rowsSource(tx, count + 1, OUTBOX_EVENT_COLUMNS, rows);
-    const sql = `WITH ${locked ? `commit_order AS MATERIALIZED (SELECT pg_advisory_xact_lock($${firstParam}), pg_notify('outbox', '')),` : ''}
+    const sql = `WITH ${locked ? `commit_order AS MATERIALIZED (SELECT pg_advisory_xact_lock($${firstParam}), pg_notify('outbox', $${firstParam + 1})),` : ''}
               numbered AS MATERIALIZED (SELECT ord, nextval('outbox_seq') AS seq FROM ${locked ? 'commit_order, ' : ''}generate_series(1, $${count}::int) AS ord)
          INSERT INTO outbox (seq, commit_id, rid, type, id, version, action, last_updated)
          SELECT n.seq, min(n.seq) OVER (), e.rid, e.type, e.id, e.version, e.action, e.last_updated
-           FROM (${source.sql}) AS e JOIN numbered n ON n.ord = e.ord`;
-    return { sql, params: [...(locked ? [COMMIT_ORDER_LOCK] : []), events.length, ...source.params] };
+           FROM (${source.sql}) AS e JOIN numbered n ON n.ord = e.ord
+         RETURNING seq`;
+    return { sql, params: [...(locked ? [COMMIT_ORDER_LOCK, this.notifier] : []), events.length, ...source.params] };
   }
 }

@@ -23,6 +23,7 @@ export class WriteStatement {
   private readonly parts: string[] = [];
   private readonly params: unknown[] = [];
   private readonly copies: Array<{ table: string; columns: readonly BulkColumn[]; rows: BulkRows }> = [];
+  private summarized: { part: number; summary: string } | undefined;
 
   constructor(private readonly tx: Queryable) {}
 
@@ -52,6 +53,16 @@ export class WriteStatement {
     this.parts.push(built.sql);
   }
 
+  /**
+   * Like add(), for the one part whose RETURNING rows the statement sums up: `summary` is a select
+   * list over them (as `returned`), and run() gives back that one row.
+   */
+  addSummarized(build: (firstParam: number) => { sql: string; params: unknown[] }, summary: string): void {
+    if (this.summarized) throw new Error('a write statement sums up one part only');
+    this.add(build);
+    this.summarized = { part: this.parts.length - 1, summary };
+  }
+
   /** DELETE FROM table WHERE column = ANY(ids): the row ids travel as one bigint array parameter. */
   deleteWhereIn(table: string, column: string, ids: readonly number[]): void {
     if (ids.length === 0) return;
@@ -59,11 +70,17 @@ export class WriteStatement {
     this.parts.push(`DELETE FROM ${table} WHERE ${column} = ANY($${this.params.length}::int8[])`);
   }
 
-  async run(): Promise<void> {
+  /** Runs the parts, then the copies; the summary row of the summarized part, if there is one. */
+  async run(): Promise<Record<string, unknown> | undefined> {
+    let summary: Record<string, unknown> | undefined;
     if (this.parts.length > 0) {
-      const sql = this.parts.length === 1 ? this.parts[0]! : `WITH ${this.parts.map((part, index) => `w${index} AS (${part})`).join(',\n')}\nSELECT 1`;
-      await this.tx.query(sql, this.params, statementName(sql));
+      const { summarized } = this;
+      const last = summarized ? `SELECT ${summarized.summary} FROM w${summarized.part} AS returned` : 'SELECT 1';
+      const sql = this.parts.length === 1 && !summarized ? this.parts[0]! : `WITH ${this.parts.map((part, index) => `w${index} AS (${part})`).join(',\n')}\n${last}`;
+      const { rows } = await this.tx.query<Record<string, unknown>>(sql, this.params, statementName(sql));
+      if (summarized) summary = rows[0];
     }
     for (const { table, columns, rows } of this.copies) await this.tx.copyRows!(table, columns, rows);
+    return summary;
   }
 }
