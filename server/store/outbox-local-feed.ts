@@ -66,6 +66,11 @@ export class OutboxLocalFeed {
     while (this.held > this.maxEvents && this.runs.length > 0) this.held -= this.runs.shift()!.rids.length;
   }
 
+  clear(): void {
+    this.runs = [];
+    this.held = 0;
+  }
+
   /** Up to `limit` events after `position`, if the next one is held here (see LocalTake). */
   take(position: number, limit: number): LocalTake {
     this.dropThrough(position);

@@ -217,10 +217,12 @@ export class Outbox {
     // the idle poll) rather than each costing a read and a cursor write. On PGlite those statements
     // ran in the one database thread after every commit, ahead of the next request's.
     // Consumers that read every event take this process's own from memory; those waiting for some
-    // types (options.only) look them up in the table.
+    // types (options.only) look them up in the table. Kept only while this process holds the
+    // consumer's lease: another process consuming meanwhile reads them from the table anyway.
     const feed = options.only ? undefined : new OutboxLocalFeed();
+    let leased = false;
     const onLocalCommit = (results: readonly CommittedWrite[]) => {
-      feed?.add(results);
+      if (leased) feed?.add(results);
       const types = options.only?.();
       if (types && !results.some((result) => types.includes(result.type))) return;
       wake?.();
@@ -254,6 +256,7 @@ export class Outbox {
           continue;
         }
         try {
+          leased = true;
           position = await this.cursor(name);
           let resumed = true;
           settleWaiters();
@@ -267,7 +270,8 @@ export class Outbox {
                 : await this.readBatch(position, batchSize);
             if (through <= position) {
               settleWaiters();
-              await sleep(idleMs);
+              // stop() may have come while the read ran, when there was no sleep to cut short.
+              if (!stopped) await sleep(idleMs);
               continue;
             }
             if (events.length > 0) {
@@ -294,6 +298,8 @@ export class Outbox {
             await sleep(retryMs);
           }
         } finally {
+          leased = false;
+          feed?.clear();
           await lease.release().catch(() => undefined);
         }
       }

@@ -56,12 +56,19 @@ describe('outbox events of this process read from memory', () => {
         counts.tableReadsWithEvents = 0;
 
         // Small commits (events in the write statement), a large one (its own statement; COPY on
-        // PGlite), an update and a delete: all from memory.
-        expect((await s.fhir('POST', 'Patient', { resourceType: 'Patient', name: [{ family: 'Feed' }] })).status).toBe(201);
-        expect((await s.fhir('POST', '', bundle('big', 45))).status).toBe(200);
-        expect((await s.fhir('PUT', 'Patient/feed-0', { resourceType: 'Patient', id: 'feed-0', gender: 'other' })).status).toBe(200);
-        expect((await s.fhir('DELETE', 'Patient/feed-0')).status).toBe(204);
-        await consumer.drained();
+        // PGlite), an update and a delete: all from memory. Each is written once the consumer has
+        // caught up: one still busy when a commit lands would look for more in the table, and
+        // could find that commit there before its report reached the feed (correct, not counted apart).
+        const writes = [
+          () => s.fhir('POST', 'Patient', { resourceType: 'Patient', name: [{ family: 'Feed' }] }),
+          () => s.fhir('POST', '', bundle('big', 45)),
+          () => s.fhir('PUT', 'Patient/feed-0', { resourceType: 'Patient', id: 'feed-0', gender: 'other' }),
+          () => s.fhir('DELETE', 'Patient/feed-0'),
+        ];
+        for (const write of writes) {
+          expect([200, 201, 204]).toContain((await write()).status);
+          await consumer.drained();
+        }
         const sequential = seen.slice(from);
         expect(sequential).toHaveLength(1 + 45 + 1 + 1);
         expect(sequential).toEqual(await tableFrom(s, sequential[0]!.seq));
@@ -95,24 +102,38 @@ describe('outbox events of this process read from memory', () => {
       const from = seen.length;
       counts.tableReadsWithEvents = 0;
 
+      // Each step starts with the consumer caught up and asleep, so what wakes it is known.
       expect((await s.fhir('POST', '', bundle('mine-a', 3))).status).toBe(200);
+      await consumer.drained();
+      // The other process's commit: its NOTIFY wakes the consumer, which finds nothing held here
+      // and reads it from the table.
       expect((await fhirRequest(other.url, 'POST', '', bundle('theirs', 4))).status).toBe(200);
-      // Numbers drawn by a transaction that rolled back: no event will ever hold them.
+      await consumer.drained();
+      // Numbers drawn by a transaction that rolled back (no event will ever hold them), then an event
+      // committed elsewhere whose NOTIFY has not arrived (written here by hand, under the
+      // commit-order lock as every writer numbers its events), then this process's commit: the
+      // consumer holds that one, reads the positions before it from the table, and finds the
+      // other event among the numbers no commit kept.
       await s.server.services.db
         .transaction(async (tx) => {
           await tx.query(`SELECT nextval('outbox_seq') FROM generate_series(1, 3)`);
           throw new Error('rolled back on purpose');
         })
         .catch(() => undefined);
+      await s.server.services.db.transaction(async (tx) => {
+        await tx.query('SELECT pg_advisory_xact_lock(7341002)');
+        await tx.query(`INSERT INTO outbox (seq, commit_id, rid, type, id, version, action, last_updated)
+                        SELECT n, n, 999999, 'Patient', 'theirs-late', 1, 'create', now() FROM nextval('outbox_seq') AS n`);
+      });
       expect((await s.fhir('POST', '', bundle('mine-b', 40))).status).toBe(200);
-      expect((await fhirRequest(other.url, 'PUT', 'Patient/theirs-1', { resourceType: 'Patient', id: 'theirs-1' })).status).toBe(201);
-      expect((await s.fhir('POST', 'Patient', { resourceType: 'Patient' })).status).toBe(201);
       await consumer.drained();
 
       const mine = seen.slice(from);
       expect(mine).toEqual(await tableFrom(s, mine[0]!.seq));
-      expect(mine.map((event) => event.id.split('-')[0])).toEqual([...Array(3).fill('mine'), ...Array(4).fill('theirs'), ...Array(40).fill('mine'), 'theirs', expect.any(String)]);
-      // The other process's events came from the table; this one's did not (the gaps are read up to them, never past).
+      expect(mine.map((event) => event.id.split('-')[0])).toEqual([...Array(3).fill('mine'), ...Array(4).fill('theirs'), 'theirs', ...Array(40).fill('mine')]);
+      const positions = mine.map((event) => event.seq);
+      expect(positions[7]! - positions[6]!).toBe(4); // the three numbers no commit kept lie before the late event
+      // The other processes' events came from the table; this one's did not.
       expect(counts.tableReadsWithEvents).toBe(2);
       await consumer.stop();
     } finally {
