@@ -212,15 +212,15 @@ export class Outbox {
     const onCommit = (payload: string) => {
       if (payload !== this.repository.notifier) wake?.();
     };
-    // A commit of this process that holds none of the types the consumer waits for cannot change
-    // what it does next: its events are passed over at the next wake (another commit, drained(),
-    // the idle poll) rather than each costing a read and a cursor write. On PGlite those statements
-    // ran in the one database thread after every commit, ahead of the next request's.
     // Consumers that read every event take this process's own from memory; those waiting for some
     // types (options.only) look them up in the table. Kept only while this process holds the
     // consumer's lease: another process consuming meanwhile reads them from the table anyway.
     const feed = options.only ? undefined : new OutboxLocalFeed();
     let leased = false;
+    // A commit of this process that holds none of the types the consumer waits for cannot change
+    // what it does next: its events are passed over at the next wake (another commit, drained(),
+    // the idle poll) rather than each costing a read and a cursor write. On PGlite those statements
+    // ran in the one database thread after every commit, ahead of the next request's.
     const onLocalCommit = (results: readonly CommittedWrite[]) => {
       if (leased) feed?.add(results);
       const types = options.only?.();
