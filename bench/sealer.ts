@@ -22,6 +22,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { parseJson, stringifyJson } from '../server/fhir/json/index.ts';
 import { searchParameters } from '../server/fhir/search/definitions/search-parameters.ts';
 import { KeySubjects } from '../server/provenance/key-subject.ts';
 import { Sealer } from '../server/provenance/sealer.ts';
@@ -53,8 +54,9 @@ const patients = [...new Set(versions.map((v) => v.patient!))];
 const keys = new Map(patients.map((p) => [p, randomBytes(32)]));
 // Synthea's transaction bundles refer to patients by urn:uuid; stored, the reference is Patient/<id>,
 // which is what puts a version under its patient's key (key-subject.ts).
-const resources = versions.map((v) => ({ ...(JSON.parse(v.bytes.toString('utf8')) as Record<string, unknown>), subject: { reference: v.patient } }));
-const texts = resources.map((resource) => JSON.stringify(resource));
+// The project's JSON (decimals kept as written), as the stored versions are made.
+const resources = versions.map((v) => ({ ...(parseJson(v.bytes.toString('utf8')) as Record<string, unknown>), subject: { reference: v.patient } }));
+const texts = resources.map((resource) => stringifyJson(resource));
 const bytes = texts.map((text) => Buffer.from(text));
 const meanBytes = Math.round(bytes.reduce((n, b) => n + b.length, 0) / bytes.length);
 /** A run's versions as the baseline takes them, window by window. */

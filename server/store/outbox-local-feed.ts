@@ -1,10 +1,10 @@
 import type { OutboxEvent } from './outbox.ts';
 import type { CommittedWrite } from './repository.ts';
 
-/** One unbroken run of positions from one commit report, as columns (version i is at first + i). */
+/** One unbroken run of positions of one commit, as columns (version i is at first + i). */
 interface Run {
   first: number;
-  commitIds: number[];
+  commitId: number;
   rids: number[];
   types: string[];
   ids: string[];
@@ -50,11 +50,10 @@ export class OutboxLocalFeed {
     for (let i = 0; i < results.length; i++) {
       const result = results[i]!;
       if (result.seq === undefined || result.commitId === undefined || result.action === 'none') continue;
-      if (!run || run.first + run.rids.length !== result.seq) {
+      if (!run || run.first + run.rids.length !== result.seq || run.commitId !== result.commitId) {
         if (run) this.insert(run);
-        run = { first: result.seq, commitIds: [], rids: [], types: [], ids: [], versions: [], actions: [], lastUpdated: [] };
+        run = { first: result.seq, commitId: result.commitId, rids: [], types: [], ids: [], versions: [], actions: [], lastUpdated: [] };
       }
-      run.commitIds.push(result.commitId);
       run.rids.push(result.rid);
       run.types.push(result.type);
       run.ids.push(result.id);
@@ -83,7 +82,7 @@ export class OutboxLocalFeed {
       if (run.first !== next || events.length >= limit) break;
       const count = Math.min(run.rids.length, limit - events.length);
       for (let i = 0; i < count; i++) {
-        events.push({ seq: run.first + i, commitId: run.commitIds[i]!, rid: run.rids[i]!, type: run.types[i]!, id: run.ids[i]!, version: run.versions[i]!, action: run.actions[i]!, lastUpdated: run.lastUpdated[i]! });
+        events.push({ seq: run.first + i, commitId: run.commitId, rid: run.rids[i]!, type: run.types[i]!, id: run.ids[i]!, version: run.versions[i]!, action: run.actions[i]!, lastUpdated: run.lastUpdated[i]! });
       }
       next = run.first + count;
       if (count < run.rids.length) break;
@@ -111,7 +110,7 @@ export class OutboxLocalFeed {
       }
       if (run.first <= position) {
         const cut = position - run.first + 1;
-        for (const column of [run.commitIds, run.rids, run.types, run.ids, run.versions, run.actions, run.lastUpdated] as unknown[][]) column.splice(0, cut);
+        for (const column of [run.rids, run.types, run.ids, run.versions, run.actions, run.lastUpdated] as unknown[][]) column.splice(0, cut);
         run.first += cut;
         this.held -= cut;
       }

@@ -103,6 +103,15 @@ function toEvent(row: any): OutboxEvent {
   };
 }
 
+/** The outbox positions a read takes: after $1, and up to $3 when there is an upper bound ($2 is the limit). */
+function positionsAfter(upTo: number | undefined): string {
+  return upTo === undefined ? 'seq > $1' : 'seq > $1 AND seq <= $3';
+}
+
+function positionParams(after: number, limit: number, upTo: number | undefined): number[] {
+  return upTo === undefined ? [after, limit] : [after, limit, upTo];
+}
+
 function leaseKey(name: string): number {
   let hash = 7_341_100;
   for (const c of name) hash = (Math.imul(hash, 31) + c.charCodeAt(0)) | 0;
@@ -143,16 +152,16 @@ export class Outbox {
     const { rows } = await this.db.query<JoinedEvents>(
       `SELECT count(*) AS count,
               string_agg(concat_ws(',', seq, commit_id, rid, type, id, version, action, ${isoInstantSql('last_updated')}), ',' ORDER BY seq) AS fields
-         FROM (SELECT * FROM outbox WHERE seq > $1${upTo === undefined ? '' : ' AND seq <= $3'} ORDER BY seq LIMIT $2) AS o`,
-      upTo === undefined ? [after, limit] : [after, limit, upTo],
+         FROM (SELECT * FROM outbox WHERE ${positionsAfter(upTo)} ORDER BY seq LIMIT $2) AS o`,
+      positionParams(after, limit, upTo),
     );
     return eventsFromJoined(rows[0]) ?? this.readRows(after, limit, upTo);
   }
 
   private async readRows(after: number, limit: number, upTo?: number): Promise<OutboxEvent[]> {
     const { rows } = await this.db.query<any>(
-      `SELECT seq, commit_id, rid, type, id, version, action, ${isoLastUpdated('last_updated')} FROM outbox WHERE seq > $1${upTo === undefined ? '' : ' AND seq <= $3'} ORDER BY seq LIMIT $2`,
-      upTo === undefined ? [after, limit] : [after, limit, upTo],
+      `SELECT seq, commit_id, rid, type, id, version, action, ${isoLastUpdated('last_updated')} FROM outbox WHERE ${positionsAfter(upTo)} ORDER BY seq LIMIT $2`,
+      positionParams(after, limit, upTo),
     );
     return toEvents(rows);
   }

@@ -13,8 +13,12 @@ import { fhirRequest, startTestServer, tempDir, type TestServer } from '../helpe
 describe('outbox events of this process read from memory', () => {
   const BATCH = 7;
 
-  /** Counts the consumer's table reads that returned events (its batch size tells them from other consumers'), and collects what it is handed. */
-  function observe(s: TestServer) {
+  /**
+   * A consumer that collects what it is handed, and counts its table reads that returned events
+   * (its batch size tells them from other consumers'). Returned once it has consumed Patient/`id`,
+   * written first, with `from` the count of events seen by then and the read count at zero.
+   */
+  async function observe(s: TestServer, id: string) {
     const outbox = s.server.outbox;
     const read = outbox.read.bind(outbox);
     const counts = { tableReadsWithEvents: 0 };
@@ -27,7 +31,10 @@ describe('outbox events of this process read from memory', () => {
     // No idle polls: a poll between a commit and its report here would read that commit from the
     // table (correct, and what the counts below would not tell apart). Commits wake the consumer.
     const consumer = outbox.subscribe('local-feed-test', async (events) => void seen.push(...events), { idleMs: 60_000, batchSize: BATCH });
-    return { counts, seen, consumer };
+    expect((await s.fhir('PUT', `Patient/${id}`, { resourceType: 'Patient', id })).status).toBe(201);
+    await consumer.drained();
+    counts.tableReadsWithEvents = 0;
+    return { counts, seen, consumer, from: seen.length };
   }
 
   /** The table's events from `first` on, as the consumer API reads them. */
@@ -49,11 +56,7 @@ describe('outbox events of this process read from memory', () => {
       if (backend === 'postgres' && !(await postgresAvailable())) return t.skip();
       const s = await startTestServer(backend, { PROVENANCE: 'off', RISK_SCORING: 'off' });
       try {
-        const { counts, seen, consumer } = observe(s);
-        expect((await s.fhir('PUT', 'Patient/feed-0', { resourceType: 'Patient', id: 'feed-0' })).status).toBe(201);
-        await consumer.drained();
-        const from = seen.length;
-        counts.tableReadsWithEvents = 0;
+        const { counts, seen, consumer, from } = await observe(s, 'feed-0');
 
         // Small commits (events in the write statement), a large one (its own statement; COPY on
         // PGlite), an update and a delete: all from memory. Each is written once the consumer has
@@ -96,11 +99,7 @@ describe('outbox events of this process read from memory', () => {
     const otherDir = tempDir('other-process');
     const other = await startChildServer({ DATA_DIR: otherDir, DATABASE_URL: s.databaseUrl!, PROVENANCE: 'off', RISK_SCORING: 'off' });
     try {
-      const { counts, seen, consumer } = observe(s);
-      expect((await s.fhir('PUT', 'Patient/gap-0', { resourceType: 'Patient', id: 'gap-0' })).status).toBe(201);
-      await consumer.drained();
-      const from = seen.length;
-      counts.tableReadsWithEvents = 0;
+      const { counts, seen, consumer, from } = await observe(s, 'gap-0');
 
       // Each step starts with the consumer caught up and asleep, so what wakes it is known.
       expect((await s.fhir('POST', '', bundle('mine-a', 3))).status).toBe(200);
